@@ -1,0 +1,152 @@
+"""The SQLite catalogue (``readout.db``): tables a researcher can open in Datasette.
+
+Tables:
+  ``meta``          archive settings (format version, log origin)
+  ``keys``          every public key that ever signed, never deleted
+  ``watches``       pages to snapshot, with interval, selector and ignore rules
+  ``observations``  every fetch, including unchanged and failed ones, with the
+                    signed canonical record it was stored under
+  ``versions``      one row per distinct extracted text of a page
+  ``changes``       one row per detected edit
+  ``contents``      every stored object: kind, size, compressed size
+
+Only ``versions.last_seen``, ``last_seq`` and ``observations`` are ever updated
+in place, and ``verify`` recomputes them from the signed observations.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+FORMAT_VERSION = "1"
+
+
+def connect(path: Path) -> sqlite_utils.Database:
+    """Open the catalogue in WAL mode with a busy timeout, so readers never block a snapshot."""
+    conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA busy_timeout = 30000")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.enable_wal()
+    db.execute("PRAGMA synchronous = NORMAL")
+    return db
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    """Create every table and index if missing; safe to run on an existing archive."""
+    with db.atomic():
+        db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        db["keys"].create(
+            {
+                "key_id": str,
+                "algorithm": str,
+                "public_key": str,
+                "fingerprint": str,
+                "created_at": str,
+                "status": str,
+            },
+            pk="key_id",
+            not_null={"algorithm", "public_key", "created_at", "status"},
+            if_not_exists=True,
+        )
+        db["watches"].create(
+            {
+                "url": str,
+                "name": str,
+                "every_seconds": int,
+                "selector": str,
+                "ignore": str,
+                "added_at": str,
+            },
+            pk="url",
+            not_null={"every_seconds", "ignore", "added_at"},
+            if_not_exists=True,
+        )
+        db["observations"].create(
+            {
+                "seq": int,
+                "url": str,
+                "observed_at": str,
+                "outcome": str,
+                "http_status": int,
+                "final_url": str,
+                "content_type": str,
+                "last_modified": str,
+                "etag": str,
+                "elapsed_ms": int,
+                "content_sha256": str,
+                "content_length": int,
+                "text_sha256": str,
+                "version": int,
+                "change_id": int,
+                "error": str,
+                "extractor": str,
+                "normaliser": str,
+                "record": str,
+                "record_sha256": str,
+                "signature": str,
+                "key_id": str,
+            },
+            pk="seq",
+            not_null={"url", "observed_at", "outcome", "record", "record_sha256", "signature"},
+            if_not_exists=True,
+        )
+        db["versions"].create(
+            {
+                "url": str,
+                "version": int,
+                "text_sha256": str,
+                "content_sha256": str,
+                "first_seen": str,
+                "last_seen": str,
+                "observations": int,
+                "first_seq": int,
+                "last_seq": int,
+            },
+            pk=("url", "version"),
+            not_null={"text_sha256", "first_seen", "last_seen", "observations"},
+            if_not_exists=True,
+        )
+        db["changes"].create(
+            {
+                "id": int,
+                "url": str,
+                "from_version": int,
+                "to_version": int,
+                "not_before": str,
+                "detected_at": str,
+                "silent": int,
+                "kinds": str,
+                "summary": str,
+                "inserted_words": int,
+                "deleted_words": int,
+                "seq": int,
+            },
+            pk="id",
+            not_null={"url", "from_version", "to_version", "not_before", "detected_at"},
+            if_not_exists=True,
+        )
+        db["contents"].create(
+            {"sha256": str, "kind": str, "size": int, "stored_size": int, "created_at": str},
+            pk="sha256",
+            if_not_exists=True,
+        )
+        db["observations"].create_index(["url", "seq"], if_not_exists=True)
+        db["observations"].create_index(["observed_at"], if_not_exists=True)
+        db["changes"].create_index(["detected_at"], if_not_exists=True)
+        db["changes"].create_index(["url"], if_not_exists=True)
+        db["meta"].insert({"key": "format", "value": FORMAT_VERSION}, ignore=True)
+
+
+def get_meta(db: sqlite_utils.Database, key: str) -> str | None:
+    """A setting from the ``meta`` table, or None."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
+    """Write a setting to the ``meta`` table."""
+    db["meta"].upsert({"key": key, "value": value}, pk="key")

@@ -1,0 +1,450 @@
+"""The ``readout`` command line: parse options, call the library, render, map errors.
+
+This is the only module that imports click and the only one that reads
+environment variables. Exit codes (CONTRACT.md): 0 success; 1 an error, told
+on stderr in one sentence; 2 usage error; 3 ``snapshot`` finished but a fetch
+failed; 4 verification found a problem.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import platformdirs
+
+from archive import __version__, diff, pipeline, query, verify, watches
+from archive.errors import ReadoutError, UsageError
+from archive.fetch import FetchConfig
+from archive.repo import Archive
+from archive.timeutil import format_duration, parse_duration, parse_when
+
+EXIT_ERROR, EXIT_USAGE, EXIT_FETCH_FAILED, EXIT_VERIFY_FAILED = 1, 2, 3, 4
+PASSPHRASE_ENV = "READOUT_KEY_PASSPHRASE"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"readout: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Map library exceptions to one stderr sentence and the contract's exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UsageError as exc:
+            _fail(str(exc), EXIT_USAGE)
+        except ReadoutError as exc:
+            _fail(str(exc), EXIT_ERROR)
+        except KeyboardInterrupt:
+            _fail("interrupted; everything recorded so far is kept and verifiable.", EXIT_ERROR)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except OSError as exc:
+            _fail(f"{exc.strerror or exc} ({exc.filename or 'no file'}).", EXIT_ERROR)
+        except Exception as exc:  # a bug: say so plainly, traceback only on request
+            if os.environ.get("READOUT_DEBUG"):
+                traceback.print_exc()
+            _fail(
+                f"internal error ({type(exc).__name__}: {exc}); set READOUT_DEBUG=1 for details "
+                "and please report it.",
+                EXIT_ERROR,
+            )
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _archive_dir(ctx: click.Context) -> Path:
+    value = ctx.obj.get("archive") if ctx.obj else None
+    if value:
+        return Path(value)
+    if os.environ.get("READOUT_ARCHIVE"):
+        return Path(os.environ["READOUT_ARCHIVE"])
+    return Path(platformdirs.user_data_dir("readout"))
+
+
+def _open(ctx: click.Context) -> Archive:
+    return Archive.open(_archive_dir(ctx))
+
+
+def _passphrase() -> bytes | None:
+    value = os.environ.get(PASSPHRASE_ENV)
+    return value.encode("utf-8") if value else None
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+class _Duration(click.ParamType):
+    name = "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_duration(str(value))
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="readout")
+@click.option(
+    "--archive",
+    "archive_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Archive directory (default: $READOUT_ARCHIVE, else the user data directory).",
+)
+@click.pass_context
+def cli(ctx: click.Context, archive_dir: Path | None) -> None:
+    """Keep an honest, verifiable record of official pages as they change."""
+    ctx.ensure_object(dict)
+    ctx.obj["archive"] = archive_dir
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the key details as JSON.")
+@click.pass_context
+@handle_errors
+def init(ctx: click.Context, as_json: bool) -> None:
+    """Create the archive and its Ed25519 signing key (passphrase from $READOUT_KEY_PASSPHRASE)."""
+    root = _archive_dir(ctx)
+    archive, created = Archive.init(root, _passphrase())
+    key = archive.active_public_key()
+    if as_json:
+        _echo_json(
+            {
+                "archive": str(root),
+                "created": created,
+                "key_id": key.key_id,
+                "public_key": key.b64,
+                "fingerprint": key.fingerprint,
+            }
+        )
+        return
+    if created:
+        click.echo(f"Created archive at {root}")
+    else:
+        click.echo(f"An archive already exists at {root}; nothing was changed.")
+    click.echo(f"Public key (ed25519): {key.b64}")
+    click.echo(f"Fingerprint:          {key.fingerprint}")
+    click.echo(f"Key id:               {key.key_id}")
+
+
+@cli.group()
+def watch() -> None:
+    """Add, list and remove the pages the archive snapshots."""
+
+
+@watch.command("add")
+@click.argument("url")
+@click.option("--name", help="A short label for the page.")
+@click.option(
+    "--every",
+    type=_Duration(),
+    default="1d",
+    show_default=True,
+    help="How often the page is due (30s, 15m, 6h, 1d, 1h30m).",
+)
+@click.option("--selector", help="CSS selector of the main text, overriding automatic extraction.")
+@click.option(
+    "--ignore",
+    multiple=True,
+    metavar="REGEX",
+    help="Drop text lines matching this regular expression (repeatable).",
+)
+@click.pass_context
+@handle_errors
+def watch_add(
+    ctx: click.Context,
+    url: str,
+    name: str | None,
+    every: int,
+    selector: str | None,
+    ignore: tuple[str, ...],
+) -> None:
+    """Watch URL (or update the rules of a watch that exists)."""
+    archive = _open(ctx)
+    item, created = watches.add(
+        archive, url, name=name, every_seconds=every, selector=selector, ignore=ignore
+    )
+    verb = "Watching" if created else "Updated watch of"
+    click.echo(f"{verb} {item.url} every {format_duration(item.every_seconds)}")
+
+
+@watch.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the watches as a JSON array.")
+@click.pass_context
+@handle_errors
+def watch_list(ctx: click.Context, as_json: bool) -> None:
+    """List watched pages."""
+    items = watches.list_all(_open(ctx))
+    if as_json:
+        _echo_json([w.to_json() for w in items])
+        return
+    if not items:
+        click.echo("No watches yet; add one with 'readout watch add URL'.")
+    for w in items:
+        last = w.last_observed or "never"
+        label = f" ({w.name})" if w.name else ""
+        click.echo(f"{w.url}{label}  every {format_duration(w.every_seconds)}  last: {last}")
+
+
+@watch.command("remove")
+@click.argument("url")
+@click.pass_context
+@handle_errors
+def watch_remove(ctx: click.Context, url: str) -> None:
+    """Stop watching URL; its history stays in the archive."""
+    watches.remove(_open(ctx), url)
+    click.echo(f"Stopped watching {url}; its history is kept.")
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, metavar="[URL]...")
+@click.option("--due", is_flag=True, help="Only the watches whose interval has passed.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per page.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for each page.",
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=50_000_000,
+    show_default=True,
+    help="Largest response body accepted; larger ones are recorded as failures.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=256),
+    default=4,
+    show_default=True,
+    help="Pages fetched at once (never more than one at a time per host).",
+)
+@click.option(
+    "--lock-wait",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for another run on the same archive to finish.",
+)
+@click.pass_context
+@handle_errors
+def snapshot(
+    ctx: click.Context,
+    urls: tuple[str, ...],
+    due: bool,
+    as_json: bool,
+    timeout: float,
+    max_bytes: int,
+    concurrency: int,
+    lock_wait: float,
+) -> None:
+    """Fetch, store, sign and log the named URLs, or every watch (exit 3 if a fetch failed)."""
+    archive = _open(ctx)
+    if urls and due:
+        raise UsageError("give URLs or --due, not both.")
+    signer = archive.signer(_passphrase())
+    config = FetchConfig(timeout=timeout, max_bytes=max_bytes, concurrency=concurrency)
+
+    def show(outcome: pipeline.Outcome) -> None:
+        if as_json:
+            return
+        if outcome.status == "failed":
+            click.echo(f"failed     {outcome.url}: {outcome.error}")
+            return
+        line = f"{outcome.status:<10} {outcome.url}  v{outcome.version}"
+        if outcome.summary:
+            line += f"  {outcome.summary}"
+        click.echo(line)
+
+    with archive.write_lock(wait=lock_wait):
+        if urls:
+            targets = watches.targets_for(archive, list(urls))
+        else:
+            chosen = watches.due(archive) if due else watches.list_all(archive)
+            targets = [w.target() for w in chosen]
+            if not targets and not due:
+                raise ReadoutError("nothing to snapshot: name URLs or add a watch first.")
+        outcomes = pipeline.snapshot(archive, targets, signer, config, progress=show)
+    if as_json:
+        _echo_json([o.to_json() for o in outcomes])
+    else:
+        failed = sum(o.status == "failed" for o in outcomes)
+        click.echo(f"{len(outcomes)} page(s) observed, {failed} failed.", err=True)
+    if any(o.status == "failed" for o in outcomes):
+        sys.exit(EXIT_FETCH_FAILED)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print the history as JSON.")
+@click.pass_context
+@handle_errors
+def history(ctx: click.Context, url: str, as_json: bool) -> None:
+    """List the versions of one page."""
+    items = query.versions(_open(ctx), url)
+    if as_json:
+        _echo_json({"url": url, "versions": [v.to_json() for v in items]})
+        return
+    click.echo(url)
+    for v in items:
+        click.echo(
+            f"  v{v.version}  {v.first_seen} .. {v.last_seen}  "
+            f"{v.observations} observation(s)  text {v.text_sha256[:12]}"
+        )
+
+
+def _use_color(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+@cli.command("diff")
+@click.argument("url")
+@click.option("--from", "from_ref", type=click.IntRange(min=1), help="Old version number.")
+@click.option("--to", "to_ref", type=click.IntRange(min=1), help="New version number.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour text output (auto: on a terminal unless NO_COLOR is set).",
+)
+@click.option(
+    "--context",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Unchanged paragraphs shown around each change in text output.",
+)
+@click.option("--full", is_flag=True, help="Show the whole text, not just the changed paragraphs.")
+@click.pass_context
+@handle_errors
+def diff_cmd(
+    ctx: click.Context,
+    url: str,
+    from_ref: int | None,
+    to_ref: int | None,
+    fmt: str,
+    color: str,
+    context: int,
+    full: bool,
+) -> None:
+    """Word diff of two versions of URL (default: the last two)."""
+    archive = _open(ctx)
+    found = query.versions(archive, url)
+    if to_ref is None:
+        to_ref = found[-1].version if found else 1
+    if from_ref is None:
+        from_ref = to_ref - 1
+    if from_ref < 1:
+        raise ReadoutError(f"{url} has only one version so far; there is nothing to compare.")
+    old, new = query.version(archive, url, from_ref), query.version(archive, url, to_ref)
+    ops = diff.word_diff(query.text(archive, old), query.text(archive, new))
+    if fmt == "json":
+        stats = diff.diff_stats(ops)
+        _echo_json(
+            {
+                "url": url,
+                "from": {
+                    "version": old.version,
+                    "first_seen": old.first_seen,
+                    "text_sha256": old.text_sha256,
+                },
+                "to": {
+                    "version": new.version,
+                    "first_seen": new.first_seen,
+                    "text_sha256": new.text_sha256,
+                },
+                "ops": [list(op) for op in ops],
+                "stats": {
+                    "inserted_words": stats.inserted_words,
+                    "deleted_words": stats.deleted_words,
+                },
+            }
+        )
+        return
+    from_label = f"v{old.version} (first seen {old.first_seen})"
+    to_label = f"v{new.version} (first seen {new.first_seen})"
+    if fmt == "html":
+        click.echo(diff.render_html(ops, title=url, from_label=from_label, to_label=to_label))
+        return
+    click.echo(f"--- {url} {from_label}")
+    click.echo(f"+++ {url} {to_label}")
+    click.echo(diff.render_text(ops, color=_use_color(color), context=None if full else context))
+
+
+@cli.command()
+@click.option("--since", help="Only edits detected since this time, date or duration ago (7d).")
+@click.option("--url", help="Only edits of this page.")
+@click.option("--json", "as_json", is_flag=True, help="Print the edits as a JSON array.")
+@click.pass_context
+@handle_errors
+def changes(ctx: click.Context, since: str | None, url: str | None, as_json: bool) -> None:
+    """List the detected edits, newest first."""
+    items = query.changes(_open(ctx), since=parse_when(since) if since else None, url=url)
+    if as_json:
+        _echo_json([c.to_json() for c in items])
+        return
+    if not items:
+        click.echo("No edits detected.")
+    for c in items:
+        flag = "SILENT " if c.silent else ""
+        click.echo(
+            f"#{c.id}  {flag}{', '.join(c.kinds)}  {c.url}  v{c.from_version} -> v{c.to_version}"
+        )
+        click.echo(f"    {c.summary}")
+        click.echo(f"    edited after {c.not_before}, no later than {c.detected_at}")
+
+
+@cli.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@handle_errors
+def verify_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Check every stored byte, every signature and the log (exit 4 on any problem)."""
+    report = verify.verify_archive(_open(ctx))
+    if as_json:
+        _echo_json(report.to_json())
+    else:
+        counts = ", ".join(f"{n} {name}" for name, n in report.checked.items())
+        for problem in report.problems:
+            click.echo(f"PROBLEM  {problem.where}: {problem.what}")
+        verdict = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
+        click.echo(f"{verdict}: checked {counts}.")
+    if not report.ok:
+        sys.exit(EXIT_VERIFY_FAILED)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="readout")

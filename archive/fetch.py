@@ -1,0 +1,150 @@
+"""Fetch one page over HTTP, bounded in time and size, and never raise for it.
+
+Every outcome, good or bad, comes back as a ``FetchResult``: a failure carries
+one plain sentence in ``error`` and no body, so the pipeline can record it as a
+failed observation without touching any stored version.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+
+from archive import __version__
+from archive.timeutil import utcnow
+
+#: Response headers kept with every observation (lowercase names).
+KEPT_HEADERS = (
+    "content-type",
+    "content-length",
+    "content-language",
+    "last-modified",
+    "etag",
+    "date",
+    "cache-control",
+    "expires",
+    "server",
+)
+
+DEFAULT_USER_AGENT = f"readout/{__version__} (+https://pypi.org/project/readout-archive/)"
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    """How to fetch: per-request timeout, size cap, parallelism and identity."""
+
+    timeout: float = 30.0
+    max_bytes: int = 50_000_000
+    concurrency: int = 4
+    per_host: int = 1
+    user_agent: str = DEFAULT_USER_AGENT
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one fetch produced: a body with its metadata, or an error sentence."""
+
+    url: str
+    started_at: datetime
+    elapsed_ms: int
+    final_url: str | None = None
+    http_status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when a body arrived with a 2xx status."""
+        return self.error is None and self.body is not None
+
+
+def make_client(config: FetchConfig) -> httpx.Client:
+    """An httpx client shared by all fetches of a run (connection pooling, redirects)."""
+    return httpx.Client(
+        follow_redirects=True,
+        max_redirects=10,
+        timeout=httpx.Timeout(config.timeout),
+        limits=httpx.Limits(
+            max_connections=max(config.concurrency * 2, 10),
+            max_keepalive_connections=max(config.concurrency, 5),
+        ),
+        headers={"User-Agent": config.user_agent, "Accept": "text/html,*/*;q=0.8"},
+    )
+
+
+def fetch(client: httpx.Client, url: str, config: FetchConfig) -> FetchResult:
+    """GET ``url``, streaming the body and stopping as soon as it exceeds ``max_bytes``."""
+    started_at = utcnow()
+    clock = time.monotonic()
+    deadline = clock + config.timeout
+
+    def result(**kwargs: object) -> FetchResult:
+        elapsed = int((time.monotonic() - clock) * 1000)
+        return FetchResult(url=url, started_at=started_at, elapsed_ms=elapsed, **kwargs)  # type: ignore[arg-type]
+
+    try:
+        with client.stream("GET", url) as response:
+            headers = {
+                name: response.headers[name] for name in KEPT_HEADERS if name in response.headers
+            }
+            meta = {
+                "final_url": str(response.url),
+                "http_status": response.status_code,
+                "headers": headers,
+            }
+            if response.status_code >= 400:
+                reason = response.reason_phrase or "error"
+                return result(
+                    error=f"the server answered HTTP {response.status_code} {reason}.", **meta
+                )
+            if response.status_code >= 300:
+                return result(
+                    error=f"HTTP {response.status_code} came with no usable redirect.",
+                    **meta,
+                )
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > config.max_bytes:
+                return result(error=_too_big(config.max_bytes), **meta)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > config.max_bytes:
+                    return result(error=_too_big(config.max_bytes), **meta)
+                if time.monotonic() > deadline:
+                    return result(
+                        error=f"the page took longer than {config.timeout:g} s to download.", **meta
+                    )
+                chunks.append(chunk)
+            return result(body=b"".join(chunks), **meta)
+    except httpx.TimeoutException:
+        return result(error=f"the server did not answer within {config.timeout:g} s.")
+    except httpx.TooManyRedirects:
+        return result(error="the page redirected more than 10 times.")
+    except httpx.ConnectError as exc:
+        return result(error=f"could not connect to the server ({_reason(exc)}).")
+    except httpx.UnsupportedProtocol:
+        return result(error="the URL does not use http or https.")
+    except httpx.InvalidURL:
+        return result(error="the URL is not valid.")
+    except httpx.DecodingError:
+        return result(error="the server sent a body whose compression is broken.")
+    except httpx.HTTPError as exc:
+        return result(error=f"the transfer failed ({_reason(exc)}).")
+
+
+def _too_big(limit: int) -> str:
+    return f"the response is larger than the {limit:,}-byte limit (--max-bytes); it was not stored."
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if "Connection refused" in text or "Errno 111" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "the host name does not resolve"
+    return text.splitlines()[0][:200]

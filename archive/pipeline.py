@@ -1,0 +1,392 @@
+"""The snapshot pipeline: fetch -> extract -> hash -> store -> sign -> log -> detect.
+
+Fetching and extraction run in worker threads (``hostpool``); everything that
+writes runs in the calling thread, one observation per transaction, content
+first. So a run killed at any instant leaves an archive that verifies: at
+worst some objects on disk that no row names yet, which the next run adopts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from archive import detect, extract
+from archive.errors import ExtractError, ReadoutError
+from archive.fetch import FetchConfig, FetchResult, fetch, make_client
+from archive.hostpool import host_limited_map
+from archive.normalise import NORMALISER
+from archive.repo import Archive, Signer
+from archive.signals import UpdateSignals
+from archive.store import PutResult
+from archive.timeutil import format_time, utcnow
+from provenance import records
+from provenance.hashing import sha256_hex
+
+RECORD_SCHEMA = "readout.observation/1"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One page to snapshot, with the extraction rules of its watch."""
+
+    url: str
+    selector: str | None = None
+    ignore: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one page in a run, in the contract's ``snapshot --json`` shape."""
+
+    url: str
+    status: str  # new | changed | unchanged | failed
+    version: int | None
+    observed_at: str
+    content_sha256: str | None
+    text_sha256: str | None
+    change_id: int | None
+    error: str | None
+    seq: int | None = None
+    summary: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's JSON object for this page."""
+        return {
+            "url": self.url,
+            "status": self.status,
+            "version": self.version,
+            "observed_at": self.observed_at,
+            "content_sha256": self.content_sha256,
+            "text_sha256": self.text_sha256,
+            "change_id": self.change_id,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class _Previous:
+    """What the last successful observation of a URL extracted, to skip re-extraction."""
+
+    content_sha256: str
+    text_sha256: str
+    extraction: dict[str, Any]
+    signals: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A fetched page after hashing and extraction, ready to be written."""
+
+    target: Target
+    fetched: FetchResult
+    content_sha256: str | None = None
+    text: str | None = None
+    text_sha256: str | None = None
+    extraction: dict[str, Any] | None = None
+    signals: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def snapshot(
+    archive: Archive,
+    targets: Sequence[Target],
+    signer: Signer,
+    config: FetchConfig | None = None,
+    progress: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Fetch every target and record one signed observation for each, failures included."""
+    config = config or FetchConfig()
+    previous = {t.url: _previous(archive, t.url) for t in targets}
+    outcomes: list[Outcome] = []
+    with make_client(config) as client:
+
+        def work(target: Target) -> _Prepared:
+            return prepare(target, fetch(client, target.url, config), previous[target.url])
+
+        for prepared in host_limited_map(
+            targets,
+            work,
+            _host,
+            concurrency=config.concurrency,
+            per_host=config.per_host,
+        ):
+            outcome = record(archive, signer, prepared)
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome)
+    return outcomes
+
+
+def _host(target: Target) -> str:
+    return (urlsplit(target.url).hostname or "").lower()
+
+
+def _settings(target: Target) -> dict[str, Any]:
+    return {"normaliser": NORMALISER, "selector": target.selector, "ignore": list(target.ignore)}
+
+
+def prepare(target: Target, fetched: FetchResult, prev: _Previous | None) -> _Prepared:
+    """Hash and extract one fetched page (pure apart from CPU; runs in a worker thread)."""
+    if not fetched.ok:
+        return _Prepared(target, fetched, error=fetched.error)
+    body = fetched.body or b""
+    content_sha = sha256_hex(body)
+    settings = _settings(target)
+    if (
+        prev is not None
+        and prev.content_sha256 == content_sha
+        and all(prev.extraction.get(k) == v for k, v in settings.items())
+    ):
+        # Byte-identical response under the same rules: the text cannot differ.
+        return _Prepared(
+            target,
+            fetched,
+            content_sha256=content_sha,
+            text_sha256=prev.text_sha256,
+            extraction=prev.extraction,
+            signals=prev.signals,
+        )
+    try:
+        result = extract.extract(
+            body,
+            fetched.headers.get("content-type"),
+            url=fetched.final_url or target.url,
+            selector=target.selector,
+            ignore=target.ignore,
+        )
+    except ExtractError as exc:
+        return _Prepared(target, fetched, content_sha256=content_sha, error=str(exc))
+    text_bytes = result.text.encode("utf-8")
+    return _Prepared(
+        target,
+        fetched,
+        content_sha256=content_sha,
+        text=result.text,
+        text_sha256=sha256_hex(text_bytes),
+        extraction={**settings, "extractor": result.extractor, "encoding": result.encoding},
+        signals=result.signals.to_json(),
+    )
+
+
+def _previous(archive: Archive, url: str) -> _Previous | None:
+    row = archive.db.execute(
+        "SELECT record FROM observations WHERE url = ? AND outcome = 'ok' "
+        "ORDER BY seq DESC LIMIT 1",
+        [url],
+    ).fetchone()
+    if row is None:
+        return None
+    body = json.loads(row[0])
+    if not body.get("extraction"):
+        return None
+    return _Previous(
+        content_sha256=body["content_sha256"],
+        text_sha256=body["text_sha256"],
+        extraction=body["extraction"],
+        signals=body.get("signals"),
+    )
+
+
+def _content_row(put: PutResult, kind: str, now: str) -> list[Any]:
+    return [put.sha256, kind, put.size, put.stored_size, now]
+
+
+def record(archive: Archive, signer: Signer, prepared: _Prepared) -> Outcome:
+    """Write one observation: content, then in one transaction the signed row and its effects."""
+    fetched = prepared.fetched
+    observed_at = format_time(fetched.started_at)
+    url = prepared.target.url
+    ok = prepared.error is None and prepared.text_sha256 is not None
+    # Content goes to disk before the transaction that names it.
+    puts: list[tuple[PutResult, str]] = []
+    if prepared.content_sha256 is not None and fetched.body is not None:
+        puts.append((archive.store.put(fetched.body, prepared.content_sha256), "raw"))
+    if prepared.text is not None and prepared.text_sha256 is not None:
+        puts.append(
+            (archive.store.put(prepared.text.encode("utf-8"), prepared.text_sha256), "text")
+        )
+
+    with archive.db.atomic():
+        now = format_time(utcnow())
+        for put, kind in puts:
+            archive.db.execute(
+                "INSERT OR IGNORE INTO contents (sha256, kind, size, stored_size, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                _content_row(put, kind, now),
+            )
+        head = archive.db.execute(
+            "SELECT seq, record_sha256 FROM observations ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        seq = 0 if head is None else head[0] + 1
+        prev_hash = None if head is None else head[1]
+
+        status, version, change = "failed", None, None
+        current = archive.db.execute(
+            "SELECT version, text_sha256, last_seq FROM versions WHERE url = ? "
+            "ORDER BY version DESC LIMIT 1",
+            [url],
+        ).fetchone()
+        if ok:
+            if current is not None and current[1] == prepared.text_sha256:
+                status, version = "unchanged", current[0]
+            else:
+                status = "new" if current is None else "changed"
+                version = 1 if current is None else current[0] + 1
+                if current is not None:
+                    change = _detect(archive, url, current, prepared, version, observed_at)
+
+        body: dict[str, Any] = {
+            "schema": RECORD_SCHEMA,
+            "seq": seq,
+            "prev": prev_hash,
+            "key_id": signer.key_id,
+            "url": url,
+            "observed_at": observed_at,
+            "outcome": "ok" if ok else "failed",
+            "http_status": fetched.http_status,
+            "final_url": fetched.final_url,
+            "headers": fetched.headers,
+            "elapsed_ms": fetched.elapsed_ms,
+            "content_sha256": prepared.content_sha256,
+            "content_length": len(fetched.body) if fetched.body is not None else None,
+            "text_sha256": prepared.text_sha256 if ok else None,
+            "extraction": prepared.extraction if ok else None,
+            "signals": prepared.signals if ok else None,
+            "version": version,
+            "change": change,
+            "error": prepared.error,
+        }
+        signed = records.sign(body, signer.private, signer.key_id)
+        archive.db.execute(
+            "INSERT INTO observations (seq, url, observed_at, outcome, http_status, final_url, "
+            "content_type, last_modified, etag, elapsed_ms, content_sha256, content_length, "
+            "text_sha256, version, change_id, error, extractor, normaliser, record, "
+            "record_sha256, signature, key_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                seq,
+                url,
+                observed_at,
+                body["outcome"],
+                fetched.http_status,
+                fetched.final_url,
+                fetched.headers.get("content-type"),
+                fetched.headers.get("last-modified"),
+                fetched.headers.get("etag"),
+                fetched.elapsed_ms,
+                prepared.content_sha256,
+                body["content_length"],
+                body["text_sha256"],
+                version,
+                change["id"] if change else None,
+                prepared.error,
+                (body["extraction"] or {}).get("extractor"),
+                (body["extraction"] or {}).get("normaliser"),
+                signed.data.decode("utf-8"),
+                signed.sha256,
+                signed.signature_b64,
+                signer.key_id,
+            ],
+        )
+        if status == "unchanged":
+            archive.db.execute(
+                "UPDATE versions SET last_seen = ?, last_seq = ?, observations = observations + 1 "
+                "WHERE url = ? AND version = ?",
+                [observed_at, seq, url, version],
+            )
+        elif ok:
+            archive.db.execute(
+                "INSERT INTO versions (url, version, text_sha256, content_sha256, first_seen, "
+                "last_seen, observations, first_seq, last_seq) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                [
+                    url,
+                    version,
+                    prepared.text_sha256,
+                    prepared.content_sha256,
+                    observed_at,
+                    observed_at,
+                    seq,
+                    seq,
+                ],
+            )
+        if change is not None:
+            archive.db.execute(
+                "INSERT INTO changes (id, url, from_version, to_version, not_before, detected_at, "
+                "silent, kinds, summary, inserted_words, deleted_words, seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    change["id"],
+                    url,
+                    change["from_version"],
+                    change["to_version"],
+                    change["not_before"],
+                    change["detected_at"],
+                    int(change["silent"]),
+                    json.dumps(change["kinds"]),
+                    change["summary"],
+                    change["inserted_words"],
+                    change["deleted_words"],
+                    seq,
+                ],
+            )
+    return Outcome(
+        url=url,
+        status=status,
+        version=version,
+        observed_at=observed_at,
+        content_sha256=prepared.content_sha256,
+        text_sha256=body["text_sha256"],
+        change_id=change["id"] if change else None,
+        error=prepared.error,
+        seq=seq,
+        summary=change["summary"] if change else None,
+    )
+
+
+def _detect(
+    archive: Archive,
+    url: str,
+    current: Iterable[Any],
+    prepared: _Prepared,
+    version: int,
+    observed_at: str,
+) -> dict[str, Any]:
+    """Diff the page's current version against the new text and describe the edit."""
+    old_version, old_text_sha, old_last_seq = current
+    last = archive.db.execute(
+        "SELECT observed_at, record FROM observations WHERE seq = ?", [old_last_seq]
+    ).fetchone()
+    if last is None:
+        raise ReadoutError(
+            f"observation {old_last_seq} is missing from the catalogue; run 'readout verify'."
+        )
+    old_record = json.loads(last[1])
+    old_text = archive.store.get_text(old_text_sha)
+    new_text = prepared.text
+    if new_text is None:
+        new_text = archive.store.get_text(prepared.text_sha256 or "")
+    edit, _ops = detect.detect(
+        old_text,
+        new_text,
+        UpdateSignals.from_json(old_record.get("signals")),
+        UpdateSignals.from_json(prepared.signals),
+        old_record.get("headers") or {},
+        prepared.fetched.headers,
+    )
+    row = archive.db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM changes").fetchone()
+    return {
+        "id": row[0],
+        "from_version": old_version,
+        "to_version": version,
+        "not_before": last[0],
+        "detected_at": observed_at,
+        "silent": edit.silent,
+        "kinds": list(edit.kinds),
+        "summary": edit.summary,
+        "inserted_words": edit.inserted_words,
+        "deleted_words": edit.deleted_words,
+    }
