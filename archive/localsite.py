@@ -1,0 +1,90 @@
+"""A real HTTP server on 127.0.0.1 serving pages you can change while it runs.
+
+Used by ``make demo``, the test suite and the benchmarks: readout is always
+exercised against real sockets and real HTTP, never against a mock of itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Page:
+    """One response: status, headers and body (a callable body is rendered per request)."""
+
+    body: bytes | Callable[[], bytes] = b""
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+class LocalSite:
+    """A threaded HTTP/1.1 server whose pages live in ``self.pages`` (path -> Page)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.pages: dict[str, Page] = {}
+        self.hits: dict[str, int] = {}
+        self._lock = threading.Lock()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                site._serve(self)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self.host = host
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        """The absolute URL of ``path`` on this server."""
+        return f"http://{self.host}:{self.port}{path}"
+
+    def start(self) -> LocalSite:
+        """Start serving in a background thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> LocalSite:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        path = handler.path.split("?", 1)[0]
+        with self._lock:
+            self.hits[path] = self.hits.get(path, 0) + 1
+            page = self.pages.get(path)
+        if page is None:
+            page = Page(b"<html><body><p>Not found</p></body></html>", status=404)
+        if page.delay:
+            threading.Event().wait(page.delay)
+        body = page.body() if callable(page.body) else page.body
+        try:
+            handler.send_response(page.status)
+            handler.send_header("Content-Type", page.content_type)
+            handler.send_header("Content-Length", str(len(body)))
+            for name, value in page.headers.items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
