@@ -1,0 +1,105 @@
+"""Every --json output and every signed record validates against its shipped schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+
+import jsonschema
+import pytest
+from support import noisy_page, sample_page
+
+import schemas
+from archive.localsite import Page
+
+
+def _validator(name):
+    schema = schemas.load(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+@pytest.fixture
+def outputs(initialised, serve, site):
+    url = serve("/readout", sample_page("readout-v1.html"))
+    bad = serve("/bad", b"", status=500)
+    initialised("watch", "add", url, "--name", "Readout")
+    result = {"init": initialised.json("init")}
+    result["snapshot-1"] = initialised.json("snapshot", url, bad, code=3)
+    site.pages["/readout"] = Page(sample_page("readout-v2.html"))
+    result["snapshot-2"] = initialised.json("snapshot", url)
+    result["history"] = initialised.json("history", url)
+    result["diff"] = json.loads(initialised("diff", url, "--format", "json").stdout)
+    result["changes"] = initialised.json("changes")
+    result["verify"] = initialised.json("verify")
+    result["watch-list"] = initialised.json("watch", "list")
+    with sqlite3.connect(initialised.archive / "readout.db") as db:
+        result["records"] = [
+            json.loads(r) for (r,) in db.execute("SELECT record FROM observations")
+        ]
+    return result
+
+
+@pytest.mark.parametrize(
+    ("key", "schema"),
+    [
+        ("init", "init"),
+        ("snapshot-1", "snapshot"),
+        ("snapshot-2", "snapshot"),
+        ("history", "history"),
+        ("diff", "diff"),
+        ("changes", "changes"),
+        ("verify", "verify"),
+        ("watch-list", "watch-list"),
+    ],
+)
+def test_cli_output_validates(outputs, key, schema):
+    _validator(schema).validate(outputs[key])
+
+
+def test_every_signed_record_validates(outputs):
+    validator = _validator("observation")
+    assert {r["outcome"] for r in outputs["records"]} == {"ok", "failed"}
+    assert any(r["change"] for r in outputs["records"])
+    for record in outputs["records"]:
+        validator.validate(record)
+
+
+MUTATIONS = {
+    "snapshot-2": lambda v: v[0].update(status="edited"),
+    "history": lambda v: v["versions"][0].update(text_sha256="xyz"),
+    "diff": lambda v: v["ops"].append(["replace", "a"]),
+    "changes": lambda v: v[0].update(kinds=["spelling"]),
+    "verify": lambda v: v.pop("ok"),
+    "watch-list": lambda v: v[0].update(every_seconds=0),
+    "init": lambda v: v.update(fingerprint="MD5:aa"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(MUTATIONS))
+def test_mutated_output_is_rejected(outputs, key):
+    schema = {"snapshot-2": "snapshot"}.get(key, key)
+    value = copy.deepcopy(outputs[key])
+    MUTATIONS[key](value)
+    with pytest.raises(jsonschema.ValidationError):
+        _validator(schema).validate(value)
+
+
+def test_mutated_record_is_rejected(outputs):
+    validator = _validator("observation")
+    failed = next(r for r in outputs["records"] if r["outcome"] == "failed")
+    bad = {**failed, "version": 3}
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate(bad)
+    ok = next(r for r in outputs["records"] if r["outcome"] == "ok")
+    for mutation in ({"observed_at": "2025-06-04 10:00"}, {"extra": 1}, {"seq": -1}):
+        with pytest.raises(jsonschema.ValidationError):
+            validator.validate({**ok, **mutation})
+
+
+def test_schemas_load_by_name():
+    assert set(schemas.NAMES) >= {"observation", "snapshot", "changes"}
+    with pytest.raises(KeyError):
+        schemas.load("nope")
+    assert noisy_page(seed=1)  # the helper module is importable from here too
