@@ -28,7 +28,35 @@ import httpx
 from archive.localsite import LocalSite, Page
 
 HOSTS = [f"127.0.0.{i}" for i in range(2, 10)]
-WORDS = ["minister", "delegation", "talks", "agreement", "ceasefire", "exchange", "humanitarian", "council", "meeting", "government", "report", "region", "budget", "railway", "border", "summit", "proposal", "draft", "memorandum", "statement", "security", "cooperation", "economy", "schedule", "session", "negotiation", "officials"]
+WORDS = [
+    "minister",
+    "delegation",
+    "talks",
+    "agreement",
+    "ceasefire",
+    "exchange",
+    "humanitarian",
+    "council",
+    "meeting",
+    "government",
+    "report",
+    "region",
+    "budget",
+    "railway",
+    "border",
+    "summit",
+    "proposal",
+    "draft",
+    "memorandum",
+    "statement",
+    "security",
+    "cooperation",
+    "economy",
+    "schedule",
+    "session",
+    "negotiation",
+    "officials",
+]
 
 
 def _article(rng: random.Random, index: int) -> str:
