@@ -4,8 +4,10 @@ Tables:
   ``meta``          archive settings (format version, log origin)
   ``keys``          every public key that ever signed, never deleted
   ``watches``       pages to snapshot, with interval, selector and ignore rules
-  ``observations``  every fetch, including unchanged and failed ones, with the
-                    signed canonical record it was stored under
+  ``log``           every signed record, in order: observations and key
+                    rotations (``seq`` is the Merkle leaf index)
+  ``observations``  every fetch, including unchanged and failed ones (the
+                    queryable columns of its ``log`` record)
   ``versions``      one row per distinct extracted text of a page
   ``changes``       one row per detected edit
   ``contents``      every stored object: kind, size, compressed size
@@ -65,6 +67,19 @@ def create_schema(db: sqlite_utils.Database) -> None:
             not_null={"every_seconds", "ignore", "added_at"},
             if_not_exists=True,
         )
+        db["log"].create(
+            {
+                "seq": int,
+                "kind": str,
+                "record": str,
+                "record_sha256": str,
+                "signature": str,
+                "key_id": str,
+            },
+            pk="seq",
+            not_null={"kind", "record", "record_sha256", "signature", "key_id"},
+            if_not_exists=True,
+        )
         db["observations"].create(
             {
                 "seq": int,
@@ -85,13 +100,11 @@ def create_schema(db: sqlite_utils.Database) -> None:
                 "error": str,
                 "extractor": str,
                 "normaliser": str,
-                "record": str,
-                "record_sha256": str,
-                "signature": str,
                 "key_id": str,
             },
             pk="seq",
-            not_null={"url", "observed_at", "outcome", "record", "record_sha256", "signature"},
+            not_null={"url", "observed_at", "outcome"},
+            foreign_keys=[("seq", "log", "seq")],
             if_not_exists=True,
         )
         db["versions"].create(

@@ -174,8 +174,8 @@ def prepare(target: Target, fetched: FetchResult, prev: _Previous | None) -> _Pr
 
 def _previous(archive: Archive, url: str) -> _Previous | None:
     row = archive.db.execute(
-        "SELECT record FROM observations WHERE url = ? AND outcome = 'ok' "
-        "ORDER BY seq DESC LIMIT 1",
+        "SELECT l.record FROM observations o JOIN log l ON l.seq = o.seq "
+        "WHERE o.url = ? AND o.outcome = 'ok' ORDER BY o.seq DESC LIMIT 1",
         [url],
     ).fetchone()
     if row is None:
@@ -219,7 +219,7 @@ def record(archive: Archive, signer: Signer, prepared: _Prepared) -> Outcome:
                 _content_row(put, kind, now),
             )
         head = archive.db.execute(
-            "SELECT seq, record_sha256 FROM observations ORDER BY seq DESC LIMIT 1"
+            "SELECT seq, record_sha256 FROM log ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         seq = 0 if head is None else head[0] + 1
         prev_hash = None if head is None else head[1]
@@ -261,12 +261,12 @@ def record(archive: Archive, signer: Signer, prepared: _Prepared) -> Outcome:
             "error": prepared.error,
         }
         signed = records.sign(body, signer.private, signer.key_id)
+        append_to_log(archive, "observation", signed)
         archive.db.execute(
             "INSERT INTO observations (seq, url, observed_at, outcome, http_status, final_url, "
             "content_type, last_modified, etag, elapsed_ms, content_sha256, content_length, "
-            "text_sha256, version, change_id, error, extractor, normaliser, record, "
-            "record_sha256, signature, key_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "text_sha256, version, change_id, error, extractor, normaliser, key_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 seq,
                 url,
@@ -286,9 +286,6 @@ def record(archive: Archive, signer: Signer, prepared: _Prepared) -> Outcome:
                 prepared.error,
                 (body["extraction"] or {}).get("extractor"),
                 (body["extraction"] or {}).get("normaliser"),
-                signed.data.decode("utf-8"),
-                signed.sha256,
-                signed.signature_b64,
                 signer.key_id,
             ],
         )
@@ -347,6 +344,23 @@ def record(archive: Archive, signer: Signer, prepared: _Prepared) -> Outcome:
     )
 
 
+def append_to_log(archive: Archive, kind: str, signed: records.SignedRecord) -> None:
+    """Add a signed record to the ``log`` table (in the caller's transaction)."""
+    seq = signed.body()["seq"]
+    archive.db.execute(
+        "INSERT INTO log (seq, kind, record, record_sha256, signature, key_id) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            seq,
+            kind,
+            signed.data.decode("utf-8"),
+            signed.sha256,
+            signed.signature_b64,
+            signed.key_id,
+        ],
+    )
+
+
 def _detect(
     archive: Archive,
     url: str,
@@ -358,7 +372,9 @@ def _detect(
     """Diff the page's current version against the new text and describe the edit."""
     old_version, old_text_sha, old_last_seq = current
     last = archive.db.execute(
-        "SELECT observed_at, record FROM observations WHERE seq = ?", [old_last_seq]
+        "SELECT o.observed_at, l.record FROM observations o JOIN log l ON l.seq = o.seq "
+        "WHERE o.seq = ?",
+        [old_last_seq],
     ).fetchone()
     if last is None:
         raise ReadoutError(

@@ -129,36 +129,38 @@ def _verify_observations(
     changes: dict[int, dict[str, Any]],
     progress: Callable[[str], None] | None,
 ) -> None:
+    """Walk the log in order: hashes, signatures, chain, and each observation's columns."""
     keys = archive.public_keys()
     report.count("keys", len(keys))
     previous: SignedRecord | None = None
     expected_seq = 0
     current: dict[str, tuple[int, str]] = {}  # url -> (version, text sha)
+    columns = [c for c in _COLUMNS if c != "key_id"]
     cursor = archive.db.execute(
-        "SELECT seq, record, record_sha256, signature, key_id, change_id, "
-        + ", ".join(c for c in _COLUMNS if c != "key_id")
-        + " FROM observations ORDER BY seq"
+        "SELECT l.seq, l.kind, l.record, l.record_sha256, l.signature, l.key_id, "
+        "o.seq IS NOT NULL, o.key_id, o.change_id, "
+        + ", ".join(f"o.{c}" for c in columns)
+        + " FROM log l LEFT JOIN observations o ON o.seq = l.seq ORDER BY l.seq"
     )
-    names = ["seq", "record", "record_sha256", "signature", "key_id", "change_id"] + [
-        c for c in _COLUMNS if c != "key_id"
-    ]
+    names = ["seq", "kind", "record", "record_sha256", "signature", "log_key_id", "has_row"]
+    names += ["key_id", "change_id", *columns]
     for raw in cursor:
         row = dict(zip(names, raw, strict=True))
         seq = row["seq"]
-        where = f"observation {seq}"
-        report.count("observations")
+        where = f"log entry {seq}" if row["kind"] != "observation" else f"observation {seq}"
+        report.count("log_entries")
         if seq != expected_seq:
             missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}-{seq - 1}"
-            report.add(f"observation {missing} is missing: rows were deleted", where)
+            report.add(f"log entry {missing} is missing: rows were deleted", where)
         expected_seq = seq + 1
         data = (row["record"] or "").encode("utf-8")
         try:
             signature = records.decode_signature(row["signature"] or "")
         except ProvenanceError as exc:
             report.add(str(exc), where)
-            previous = SignedRecord(data, b"", row["key_id"] or "")
+            previous = SignedRecord(data, b"", row["log_key_id"] or "")
             continue
-        signed = SignedRecord(data, signature, row["key_id"] or "")
+        signed = SignedRecord(data, signature, row["log_key_id"] or "")
         if sha256_hex(data) != row["record_sha256"]:
             report.add("the stored record hash does not match the record", where)
         try:
@@ -179,24 +181,35 @@ def _verify_observations(
         previous = signed
         if body.get("seq") != seq:
             report.add(f"the record says seq {body.get('seq')} but is filed as {seq}", where)
-        for column in _COLUMNS:
-            value = row["key_id"] if column == "key_id" else row[column]
-            if body.get(column) != value:
-                report.add(
-                    f"column {column} is {value!r} but the signed record says {body.get(column)!r}",
-                    where,
-                )
-        change = body.get("change")
-        if (change or {}).get("id") != row["change_id"]:
-            report.add("column change_id does not match the signed record", where)
+        if row["kind"] != "observation":
+            report.add(f"unknown log entry kind {row['kind']!r}", where)
+            continue
+        report.count("observations")
+        if not row["has_row"]:
+            report.add("the observation row for this signed record is missing", where)
+        else:
+            for column in _COLUMNS:
+                if body.get(column) != row[column]:
+                    report.add(
+                        f"column {column} is {row[column]!r} but the signed record says "
+                        f"{body.get(column)!r}",
+                        where,
+                    )
+            if (body.get("change") or {}).get("id") != row["change_id"]:
+                report.add("column change_id does not match the signed record", where)
         for key in ("content_sha256", "text_sha256"):
             sha = body.get(key)
             if sha is not None and sha not in objects:
                 report.add(f"the {key.split('_')[0]} object {sha} is missing or damaged", where)
         if body.get("outcome") == "ok":
             _derive(body, where, report, current, versions, changes)
+    orphans = archive.db.execute(
+        "SELECT seq FROM observations WHERE seq NOT IN (SELECT seq FROM log) ORDER BY seq"
+    ).fetchall()
+    for (seq,) in orphans:
+        report.add("no signed log entry supports this observation row", f"observation {seq}")
     if progress:
-        progress(f"checked {expected_seq} observations")
+        progress(f"checked {expected_seq} log entries")
 
 
 def _derive(

@@ -35,9 +35,7 @@ def outputs(initialised, serve, site):
     result["verify"] = initialised.json("verify")
     result["watch-list"] = initialised.json("watch", "list")
     with sqlite3.connect(initialised.archive / "readout.db") as db:
-        result["records"] = [
-            json.loads(r) for (r,) in db.execute("SELECT record FROM observations")
-        ]
+        result["records"] = [json.loads(r) for (r,) in db.execute("SELECT record FROM log")]
     return result
 
 

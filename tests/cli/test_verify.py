@@ -23,6 +23,7 @@ def populated(initialised, serve, site):
     report = initialised.json("verify")
     assert report["ok"] is True and report["problems"] == []
     assert report["checked"]["observations"] == 5
+    assert report["checked"]["log_entries"] == 5
     assert report["checked"]["signatures"] == 5
     return initialised
 
@@ -66,21 +67,31 @@ def test_edited_observation_column_is_found(populated):
 
 def test_edited_record_breaks_signature(populated):
     with _db(populated) as db:
-        (record,) = db.execute("SELECT record FROM observations WHERE seq = 2").fetchone()
+        (record,) = db.execute("SELECT record FROM log WHERE seq = 2").fetchone()
         body = json.loads(record)
         body["http_status"] = 299
         edited = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        db.execute("UPDATE observations SET record = ?, http_status = 299 WHERE seq = 2", [edited])
+        db.execute("UPDATE log SET record = ? WHERE seq = 2", [edited])
+        db.execute("UPDATE observations SET http_status = 299 WHERE seq = 2")
     problems = _problems(populated)
     assert any(p["where"] == "observation 2" and "signature" in p["what"] for p in problems)
+
+
+def test_deleted_log_entry_is_found(populated):
+    with _db(populated) as db:
+        db.execute("PRAGMA foreign_keys = OFF")
+        db.execute("DELETE FROM log WHERE seq = 1")
+    problems = _problems(populated)
+    assert any("missing" in p["what"] for p in problems)
+    assert any("chain" in p["what"] for p in problems)
+    assert any("no signed log entry" in p["what"] for p in problems)
 
 
 def test_deleted_observation_row_is_found(populated):
     with _db(populated) as db:
         db.execute("DELETE FROM observations WHERE seq = 1")
     problems = _problems(populated)
-    assert any("missing" in p["what"] for p in problems)
-    assert any("chain" in p["what"] for p in problems)
+    assert any(p["where"] == "observation 1" and "row" in p["what"] for p in problems)
 
 
 def test_edited_version_row_is_found(populated):
