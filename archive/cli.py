@@ -400,7 +400,9 @@ def diff_cmd(
         return
     click.echo(f"--- {url} {from_label}")
     click.echo(f"+++ {url} {to_label}")
-    click.echo(diff.render_text(ops, color=_use_color(color), context=None if full else context))
+    colored = _use_color(color)
+    text = diff.render_text(ops, color=colored, context=None if full else context)
+    click.echo(text, color=colored)
 
 
 @cli.command()

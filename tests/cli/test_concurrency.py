@@ -40,7 +40,7 @@ def test_kill_9_mid_run_leaves_an_archive_that_verifies(initialised, site, serve
             if conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0] >= 5:
                 break
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
     report = initialised.json("verify")
     assert report["ok"] is True, report
     stored = report["checked"]["observations"]
@@ -60,6 +60,7 @@ def test_a_second_run_waits_or_says_busy(initialised, serve):
         waiting = _cli(initialised.archive, "snapshot", url, "--json", "--lock-wait", "20")
         time.sleep(1.0)
         assert waiting.poll() is None  # still waiting for the lock
+    archive.close()
     out, err = waiting.communicate(timeout=30)
     assert waiting.returncode == 0, err
     assert json.loads(out)[0]["status"] == "new"
