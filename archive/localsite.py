@@ -35,6 +35,9 @@ class LocalSite:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes; without TCP_NODELAY,
+            # Nagle plus delayed ACKs stall every response by ~40 ms.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 site._serve(self)

@@ -8,9 +8,14 @@ worst some objects on disk that no row names yet, which the next run adopts.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
+import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +32,11 @@ from provenance import records
 from provenance.hashing import sha256_hex
 
 RECORD_SCHEMA = "readout.observation/1"
+#: From this many pages on, extraction runs in a process pool (one per CPU):
+#: trafilatura holds the GIL, so threads alone would use a single core.
+PROCESS_POOL_MIN = 16
+
+Extractor = Callable[..., extract.Extraction]
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class _Prepared:
     extraction: dict[str, Any] | None = None
     signals: dict[str, Any] | None = None
     error: str | None = None
+    stored: tuple[tuple[PutResult, str], ...] = ()
 
 
 def snapshot(
@@ -102,10 +113,25 @@ def snapshot(
     config = config or FetchConfig()
     previous = {t.url: _previous(archive, t.url) for t in targets}
     outcomes: list[Outcome] = []
-    with make_client(config) as client:
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(make_client(config))
+        runner: Extractor = extract.extract
+        cpus = os.cpu_count() or 1
+        if len(targets) >= PROCESS_POOL_MIN and cpus > 1:
+            pools: list[ProcessPoolExecutor] = []
+            lock = threading.Lock()
+
+            def runner(*args: Any, **kwargs: Any) -> extract.Extraction:
+                with lock:  # started on first use: a run of unchanged pages never pays for it
+                    if not pools:
+                        spawn = multiprocessing.get_context("spawn")
+                        pools.append(stack.enter_context(ProcessPoolExecutor(cpus, spawn)))
+                return pools[0].submit(extract.extract, *args, **kwargs).result()
 
         def work(target: Target) -> _Prepared:
-            return prepare(target, fetch(client, target.url, config), previous[target.url])
+            fetched = fetch(client, target.url, config)
+            prepared = prepare(target, fetched, previous[target.url], runner)
+            return store_content(archive, prepared)
 
         for prepared in host_limited_map(
             targets,
@@ -129,7 +155,12 @@ def _settings(target: Target) -> dict[str, Any]:
     return {"normaliser": NORMALISER, "selector": target.selector, "ignore": list(target.ignore)}
 
 
-def prepare(target: Target, fetched: FetchResult, prev: _Previous | None) -> _Prepared:
+def prepare(
+    target: Target,
+    fetched: FetchResult,
+    prev: _Previous | None,
+    extractor: Extractor = extract.extract,
+) -> _Prepared:
     """Hash and extract one fetched page (pure apart from CPU; runs in a worker thread)."""
     if not fetched.ok:
         return _Prepared(target, fetched, error=fetched.error)
@@ -151,7 +182,7 @@ def prepare(target: Target, fetched: FetchResult, prev: _Previous | None) -> _Pr
             signals=prev.signals,
         )
     try:
-        result = extract.extract(
+        result = extractor(
             body,
             fetched.headers.get("content-type"),
             url=fetched.final_url or target.url,
@@ -191,6 +222,23 @@ def _previous(archive: Archive, url: str) -> _Previous | None:
     )
 
 
+def store_content(archive: Archive, prepared: _Prepared) -> _Prepared:
+    """Write the raw body and the text to the object store (in the worker thread).
+
+    Compression and fsync release the GIL, so this runs in parallel; it always
+    finishes before the transaction that names the objects begins.
+    """
+    puts: list[tuple[PutResult, str]] = []
+    body = prepared.fetched.body
+    if prepared.content_sha256 is not None and body is not None:
+        puts.append((archive.store.put(body, prepared.content_sha256), "raw"))
+    if prepared.text is not None and prepared.text_sha256 is not None:
+        puts.append(
+            (archive.store.put(prepared.text.encode("utf-8"), prepared.text_sha256), "text")
+        )
+    return replace(prepared, stored=tuple(puts))
+
+
 def _content_row(put: PutResult, kind: str, now: str) -> list[Any]:
     return [put.sha256, kind, put.size, put.stored_size, now]
 
@@ -202,13 +250,7 @@ def record(archive: Archive, signer: Signer, prepared: _Prepared) -> Outcome:
     url = prepared.target.url
     ok = prepared.error is None and prepared.text_sha256 is not None
     # Content goes to disk before the transaction that names it.
-    puts: list[tuple[PutResult, str]] = []
-    if prepared.content_sha256 is not None and fetched.body is not None:
-        puts.append((archive.store.put(fetched.body, prepared.content_sha256), "raw"))
-    if prepared.text is not None and prepared.text_sha256 is not None:
-        puts.append(
-            (archive.store.put(prepared.text.encode("utf-8"), prepared.text_sha256), "text")
-        )
+    puts = prepared.stored or store_content(archive, prepared).stored
 
     with archive.db.atomic():
         now = format_time(utcnow())

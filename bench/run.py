@@ -1,0 +1,52 @@
+"""``make bench``: run every benchmark and write ``bench/report.md``.
+
+Figures, not pass/fail tests: these machines are shared and noisy. Each
+benchmark measures a named baseline in the same run and reports the ratio.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import bench_diff, bench_snapshot
+
+TARGETS = {
+    "first_run_pages_per_s": ">= 100",
+    "noisy_rerun_pages_per_s": "(extraction runs; no target)",
+    "identical_rerun_pages_per_s": ">= 500",
+    "peak_rss_mb_process_tree": "< 300",
+    "diff_3mb_s": "< 1",
+    "diff_300kb_s": "< 0.1",
+}
+
+
+def main() -> int:
+    """Run the benchmarks, print and save the report."""
+    pages = int(os.environ.get("BENCH_PAGES", "1000"))
+    sections = {
+        f"snapshot ({pages} pages on loopback)": bench_snapshot.run(pages),
+        "diff (1% of sentences edited)": bench_diff.run(),
+    }
+    lines = [
+        "# readout benchmark report",
+        "",
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, {platform.machine()}",
+        "",
+    ]
+    for title, figures in sections.items():
+        lines += [f"## {title}", "", "| figure | value | target |", "| --- | --- | --- |"]
+        lines += [f"| {k} | {v} | {TARGETS.get(k, '')} |" for k, v in figures.items()]
+        lines.append("")
+    report = "\n".join(lines)
+    Path(__file__).with_name("report.md").write_text(report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
