@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -124,8 +125,13 @@ def snapshot(
             def runner(*args: Any, **kwargs: Any) -> extract.Extraction:
                 with lock:  # started on first use: a run of unchanged pages never pays for it
                     if not pools:
-                        spawn = multiprocessing.get_context("spawn")
-                        pools.append(stack.enter_context(ProcessPoolExecutor(cpus, spawn)))
+                        pool = ProcessPoolExecutor(
+                            cpus,
+                            multiprocessing.get_context("spawn"),
+                            initializer=_watch_parent,
+                            initargs=(os.getpid(),),
+                        )
+                        pools.append(stack.enter_context(pool))
                 return pools[0].submit(extract.extract, *args, **kwargs).result()
 
         def work(target: Target) -> _Prepared:
@@ -145,6 +151,21 @@ def snapshot(
             if progress is not None:
                 progress(outcome)
     return outcomes
+
+
+def _watch_parent(parent: int) -> None:
+    """In an extraction worker: exit as soon as the snapshot process is gone.
+
+    A worker holds both ends of the pool's queue, so it would never see EOF
+    if its parent were killed (kill -9, OOM): without this, it would live on.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="readout-parent-watch").start()
 
 
 def _host(target: Target) -> str:

@@ -40,7 +40,9 @@ def test_kill_9_mid_run_leaves_an_archive_that_verifies(initialised, site, serve
             if conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0] >= 5:
                 break
     os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    # The run's extraction workers share its stdout pipe: communicate() only
+    # returns once they have noticed their parent died and exited too.
+    proc.communicate(timeout=30)
     report = initialised.json("verify")
     assert report["ok"] is True, report
     stored = report["checked"]["observations"]
