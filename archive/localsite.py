@@ -22,6 +22,7 @@ class Page:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    send_length: bool = True  # False: no Content-Length, body ends when the connection closes
 
 
 class LocalSite:
@@ -84,7 +85,11 @@ class LocalSite:
         try:
             handler.send_response(page.status)
             handler.send_header("Content-Type", page.content_type)
-            handler.send_header("Content-Length", str(len(body)))
+            if page.send_length:
+                handler.send_header("Content-Length", str(len(body)))
+            else:
+                handler.send_header("Connection", "close")
+                handler.close_connection = True
             for name, value in page.headers.items():
                 handler.send_header(name, value)
             handler.end_headers()

@@ -25,7 +25,7 @@ class EncodingError(ProvenanceError):
     """A value cannot be put in canonical form (a float, a set, a stray type)."""
 
 
-class KeyError_(ProvenanceError):  # noqa: N801 - avoids shadowing the builtin KeyError
+class KeyError_(ProvenanceError):  # the trailing _ avoids shadowing the builtin
     """A signing or verifying key is missing, unreadable or needs a passphrase."""
 
 

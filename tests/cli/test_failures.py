@@ -29,6 +29,11 @@ CASES = {
     "http-503": (Page(b"<p>busy</p>", status=503), {}, "HTTP 503"),
     "timeout": (Page(noisy_page(seed=2), delay=2.0), {"timeout": "0.5"}, "within 0.5 s"),
     "oversized": (Page(noisy_page(seed=2)), {"max-bytes": "1000"}, "1,000-byte limit"),
+    "oversized-streamed": (
+        Page(noisy_page(seed=2) * 50, send_length=False),
+        {"max-bytes": "20000"},
+        "20,000-byte limit",
+    ),
     "binary": (
         Page(bytes(range(256)) * 20, content_type="application/octet-stream"),
         {},

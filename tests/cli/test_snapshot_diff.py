@@ -135,3 +135,25 @@ def test_changes_filters(initialised, serve, site):
     assert initialised.json("changes", "--since", "2999-01-01T00:00:00Z") == []
     bad = initialised("changes", "--since", "yesterday-ish", code=2)
     assert "duration" in bad.stderr
+
+
+def test_an_unchanged_page_adds_a_row_and_no_content(initialised, serve):
+    import sqlite3
+
+    url = serve("/same", noisy_page(seed=3))
+    initialised("snapshot", url)
+    db = initialised.archive / "readout.db"
+    objects = sorted((initialised.archive / "objects").rglob("*.gz"))
+    with sqlite3.connect(db) as conn:
+        contents = conn.execute("SELECT COUNT(*) FROM contents").fetchone()[0]
+    assert contents == len(objects) == 2  # the raw response and its text
+    for _ in range(3):
+        assert initialised.json("snapshot", url)[0]["status"] == "unchanged"
+    assert sorted((initialised.archive / "objects").rglob("*.gz")) == objects
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM contents").fetchone()[0] == contents
+        assert conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == 4
+        row = conn.execute(
+            "SELECT http_status, final_url, content_type, elapsed_ms FROM observations"
+        ).fetchone()
+    assert row[0] == 200 and row[1] == url and row[2].startswith("text/html") and row[3] >= 0
