@@ -202,7 +202,10 @@ def _verify_observations(
             if sha is not None and sha not in objects:
                 report.add(f"the {key.split('_')[0]} object {sha} is missing or damaged", where)
         if body.get("outcome") == "ok":
-            _derive(body, where, report, current, versions, changes)
+            try:
+                _derive(body, where, report, current, versions, changes)
+            except (KeyError, TypeError, AttributeError):
+                report.add("the record lacks the fields an observation must have", where)
     orphans = archive.db.execute(
         "SELECT seq FROM observations WHERE seq NOT IN (SELECT seq FROM log) ORDER BY seq"
     ).fetchall()
@@ -255,43 +258,66 @@ def _derive(
     entry["observations"] += 1
 
 
+def _compare(
+    report: Report,
+    name: str,
+    stored: dict[Any, dict[str, Any]],
+    derived: dict[Any, dict[str, Any]],
+    where: Callable[[Any], str],
+    missing: str,
+    unsupported: str,
+) -> None:
+    """Compare a table's rows with the rows the signed records imply, field by field."""
+    report.count(name, len(stored))
+    for key, expect in derived.items():
+        row = stored.get(key)
+        if row is None:
+            report.add(missing, where(key))
+            continue
+        for field_name, value in expect.items():
+            if field_name in row and row[field_name] != value:
+                report.add(
+                    f"{field_name} is {row[field_name]!r} but the signed records give {value!r}",
+                    where(key),
+                )
+    for key in stored.keys() - derived.keys():
+        report.add(unsupported, where(key))
+
+
+def _json_or_text(text: str | None) -> Any:
+    """Parse a JSON column; a damaged value stays text, so it is reported, not fatal."""
+    try:
+        return json.loads(text or "[]")
+    except ValueError:
+        return text
+
+
 def _verify_versions(
     archive: Archive, report: Report, derived: dict[tuple[str, int], dict[str, Any]]
 ) -> None:
-    fields = list(next(iter(derived.values())).keys()) if derived else []
-    stored = {}
-    for row in archive.db["versions"].rows:
-        stored[(row["url"], row["version"])] = row
-    report.count("versions", len(stored))
-    for key, expect in derived.items():
-        where = f"version {key[1]} of {key[0]}"
-        row = stored.get(key)
-        if row is None:
-            report.add("the version implied by the signed records is missing", where)
-            continue
-        for name in fields:
-            if row[name] != expect[name]:
-                report.add(
-                    f"{name} is {row[name]!r} but the signed records give {expect[name]!r}", where
-                )
-    for key in stored.keys() - derived.keys():
-        report.add("no signed observation supports this version", f"version {key[1]} of {key[0]}")
+    stored = {(row["url"], row["version"]): row for row in archive.db["versions"].rows}
+    _compare(
+        report,
+        "versions",
+        stored,
+        derived,
+        lambda key: f"version {key[1]} of {key[0]}",
+        "the version implied by the signed records is missing",
+        "no signed observation supports this version",
+    )
 
 
 def _verify_changes(archive: Archive, report: Report, derived: dict[int, dict[str, Any]]) -> None:
-    stored = {row["id"]: row for row in archive.db["changes"].rows}
-    report.count("changes", len(stored))
-    for change_id, expect in derived.items():
-        where = f"change {change_id}"
-        row = stored.get(change_id)
-        if row is None:
-            report.add("the change recorded in a signed observation is missing", where)
-            continue
-        actual = {**row, "silent": bool(row["silent"]), "kinds": json.loads(row["kinds"] or "[]")}
-        for name, value in expect.items():
-            if name in actual and actual[name] != value:
-                report.add(
-                    f"{name} is {actual[name]!r} but the signed record gives {value!r}", where
-                )
-    for change_id in stored.keys() - derived.keys():
-        report.add("no signed observation records this change", f"change {change_id}")
+    stored = {
+        row["id"]: {**row, "silent": bool(row["silent"]), "kinds": _json_or_text(row["kinds"])}
+        for row in archive.db["changes"].rows
+    }
+    _compare(
+        report,
+        "changes",
+        stored,
+        derived,
+        lambda key: f"change {key}",
+        "the change recorded in a signed observation is missing",
+        "no signed observation records this change",
+    )

@@ -122,3 +122,14 @@ def test_forged_version_row_is_found(populated):
             ["0" * 64],
         )
     assert any("no signed observation" in p["what"] for p in _problems(populated))
+
+
+def test_garbage_in_tables_is_reported_not_fatal(populated):
+    with _db(populated) as db:
+        db.execute("UPDATE changes SET kinds = '{not json'")
+        db.execute('UPDATE log SET record = \'{"seq":1,"outcome":"ok"}\' WHERE seq = 1')
+    result = populated("verify", "--json", code=4)
+    problems = json.loads(result.stdout)["problems"]
+    assert any("kinds" in p["what"] for p in problems)
+    assert any(p["where"] == "observation 1" for p in problems)
+    assert "internal error" not in result.stderr
