@@ -157,3 +157,17 @@ def test_an_unchanged_page_adds_a_row_and_no_content(initialised, serve):
             "SELECT http_status, final_url, content_type, elapsed_ms FROM observations"
         ).fetchone()
     assert row[0] == 200 and row[1] == url and row[2].startswith("text/html") and row[3] >= 0
+
+
+def test_redirects_are_followed_and_the_final_url_recorded(initialised, serve, site):
+    import sqlite3
+
+    target = serve("/moved-here", noisy_page(seed=4))
+    url = serve("/old-address", b"", status=301, headers={"Location": "/moved-here"})
+    assert initialised.json("snapshot", url)[0]["status"] == "new"
+    with sqlite3.connect(initialised.archive / "readout.db") as db:
+        (final,) = db.execute("SELECT final_url FROM observations").fetchone()
+    assert final == target
+    site.pages["/loop"] = Page(b"", status=302, headers={"Location": "/loop"})
+    out = initialised.json("snapshot", site.url("/loop"), code=3)
+    assert "redirected more than 10 times" in out[0]["error"]
