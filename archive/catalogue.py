@@ -18,7 +18,9 @@ in place, and ``verify`` recomputes them from the signed observations.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -37,9 +39,26 @@ def connect(path: Path) -> sqlite_utils.Database:
     return db
 
 
+TABLES = frozenset(
+    {"meta", "keys", "watches", "log", "observations", "versions", "changes", "contents"}
+)
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create missing tables, writing nothing when the catalogue is already complete.
+
+    Opening an archive must not take SQLite's write lock: a reader that starts
+    a deferred transaction and then writes fails at once with SQLITE_BUSY when
+    another process committed in between, whatever the busy timeout.
+    """
+    if set(db.table_names()) >= TABLES:
+        return
+    create_schema(db)
+
+
 def create_schema(db: sqlite_utils.Database) -> None:
     """Create every table and index if missing; safe to run on an existing archive."""
-    with db.atomic():
+    with write_transaction(db):
         db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
         db["keys"].create(
             {
@@ -152,6 +171,28 @@ def create_schema(db: sqlite_utils.Database) -> None:
         db["changes"].create_index(["detected_at"], if_not_exists=True)
         db["changes"].create_index(["url"], if_not_exists=True)
         db["meta"].insert({"key": "format", "value": FORMAT_VERSION}, ignore=True)
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A transaction that takes SQLite's write lock up front (``BEGIN IMMEDIATE``).
+
+    A deferred transaction that reads and then writes fails with SQLITE_BUSY,
+    without waiting, if another connection committed in between; taking the
+    lock first makes it wait out the busy timeout instead. Nested use becomes a
+    savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.execute("COMMIT")
 
 
 def get_meta(db: sqlite_utils.Database, key: str) -> str | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive import detect, extract
+from archive import catalogue, detect, extract
 from archive.errors import ExtractError, ReadoutError
 from archive.fetch import FetchConfig, FetchResult, fetch, make_client
 from archive.hostpool import host_limited_map
@@ -273,7 +273,7 @@ def record(archive: Archive, signer: Signer, prepared: _Prepared) -> Outcome:
     # Content goes to disk before the transaction that names it.
     puts = prepared.stored or store_content(archive, prepared).stored
 
-    with archive.db.atomic():
+    with catalogue.write_transaction(archive.db):
         now = format_time(utcnow())
         for put, kind in puts:
             archive.db.execute(

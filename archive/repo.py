@@ -83,7 +83,7 @@ class Archive:
         (root / "keys" / "ed25519.ssh.pub").write_text(public.openssh + " readout\n")
         db = catalogue.connect(root / DB_NAME)
         catalogue.create_schema(db)
-        with db.atomic():
+        with catalogue.write_transaction(db):
             db["keys"].insert(
                 {
                     "key_id": public.key_id,
@@ -104,9 +104,11 @@ class Archive:
             raise ArchiveError(f"no archive at {root}; run 'readout init' first.")
         try:
             db = catalogue.connect(root / DB_NAME)
-            catalogue.create_schema(db)
+            catalogue.ensure_schema(db)
         except Exception as exc:  # sqlite3.DatabaseError and friends
-            raise ArchiveError(f"{root / DB_NAME} is not a readable readout catalogue.") from exc
+            raise ArchiveError(
+                f"{root / DB_NAME} is not a readable readout catalogue ({exc})."
+            ) from exc
         return cls(root, db, ObjectStore(root / "objects"))
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from archive import catalogue
 from archive.errors import UsageError, WatchError
 from archive.normalise import compile_ignore
 from archive.pipeline import Target
@@ -80,7 +81,7 @@ def add(
     compile_ignore(ignore)
     existing = archive.db.execute("SELECT added_at FROM watches WHERE url = ?", [url]).fetchone()
     added_at = existing[0] if existing else format_time(utcnow())
-    with archive.db.atomic():
+    with catalogue.write_transaction(archive.db):
         archive.db["watches"].upsert(
             {
                 "url": url,
@@ -97,7 +98,7 @@ def add(
 
 def remove(archive: Archive, url: str) -> None:
     """Stop watching ``url``; its history stays in the archive."""
-    with archive.db.atomic():
+    with catalogue.write_transaction(archive.db):
         cursor = archive.db.execute("DELETE FROM watches WHERE url = ?", [url])
     if cursor.rowcount == 0:
         raise WatchError(f"{url} is not watched; 'readout watch list' shows what is.")

@@ -72,9 +72,8 @@ def test_a_second_run_waits_or_says_busy(initialised, serve):
 def test_two_concurrent_runs_do_not_corrupt(initialised, serve):
     urls = [serve(f"/c{i}", noisy_page(seed=i, topic=f"item {i}"), delay=0.02) for i in range(15)]
     procs = [_cli(initialised.archive, "snapshot", *urls, "--json") for _ in range(2)]
-    for proc in procs:
-        _out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, err
+    errors = [proc.communicate(timeout=60)[1] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], errors
     report = initialised.json("verify")
     assert report["ok"] and report["checked"]["observations"] == 30
     statuses = [o["status"] for o in initialised.json("snapshot", *urls)]
