@@ -11,10 +11,12 @@ UTF-16 order of RFC 8785 (JCS) and our bytes are JCS bytes for them.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
-from provenance.errors import EncodingError
+from provenance.errors import EncodingError, FormatError
 
 MAX_SAFE_INT = 2**53 - 1
 
@@ -72,3 +74,18 @@ def parse_canonical(data: bytes) -> Any:
 
 def _reject_float(text: str) -> float:
     raise ValueError(f"float {text} not allowed in canonical JSON")
+
+
+def b64decode_strict(text: str, what: str) -> bytes:
+    """Decode standard base64 that is in its one canonical form, or raise FormatError.
+
+    Plain decoders accept several spellings of the same bytes (stray padding
+    bits); refusing them keeps every signed or hashed text byte-unique.
+    """
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise FormatError(f"{what} is not valid base64.") from exc
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise FormatError(f"{what} is not in canonical base64.")
+    return raw

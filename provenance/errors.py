@@ -10,7 +10,8 @@ return a bool, so a forgotten check cannot pass silently.
     │   ├── SignatureError       a signature does not match its message and key
     │   ├── DigestMismatch       bytes do not hash to the digest that names them
     │   ├── ChainError           a record does not follow the one before it
-    │   └── ProofError           a Merkle inclusion or consistency proof fails
+    │   ├── ProofError           a Merkle inclusion or consistency proof fails
+    │   └── TimestampError       an RFC 3161 token is unreadable or does not verify
     └── FormatError              a note, checkpoint or proof is malformed
 """
 
@@ -47,6 +48,10 @@ class ChainError(VerificationError):
 
 class ProofError(VerificationError):
     """A Merkle inclusion or consistency proof does not verify."""
+
+
+class TimestampError(VerificationError):
+    """An RFC 3161 timestamp token is unreadable or does not verify."""
 
 
 class FormatError(ProvenanceError):
