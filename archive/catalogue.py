@@ -11,6 +11,11 @@ Tables:
   ``versions``      one row per distinct extracted text of a page
   ``changes``       one row per detected edit
   ``contents``      every stored object: kind, size, compressed size
+  ``merkle_nodes``  the log's complete-subtree hashes (RFC 6962), append-only
+  ``checkpoints``   every signed tree head (C2SP checkpoint notes), by tree size
+  ``timestamps``    RFC 3161 tokens over checkpoints, from the configured TSA
+  ``timestamp_failures``  each failed attempt to get one, with its reason
+  ``cosignatures``  extra signatures on log entries (the new key on a rotation)
 
 Only ``versions.last_seen``, ``last_seq`` and ``observations`` are ever updated
 in place, and ``verify`` recomputes them from the signed observations.
@@ -19,6 +24,7 @@ in place, and ``verify`` recomputes them from the signed observations.
 from __future__ import annotations
 
 import contextlib
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,7 +46,21 @@ def connect(path: Path) -> sqlite_utils.Database:
 
 
 TABLES = frozenset(
-    {"meta", "keys", "watches", "log", "observations", "versions", "changes", "contents"}
+    {
+        "meta",
+        "keys",
+        "watches",
+        "log",
+        "observations",
+        "versions",
+        "changes",
+        "contents",
+        "merkle_nodes",
+        "checkpoints",
+        "timestamps",
+        "timestamp_failures",
+        "cosignatures",
+    }
 )
 
 
@@ -51,7 +71,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     a deferred transaction and then writes fails at once with SQLITE_BUSY when
     another process committed in between, whatever the busy timeout.
     """
-    if set(db.table_names()) >= TABLES:
+    if set(db.table_names()) >= TABLES and get_meta(db, "origin"):
         return
     create_schema(db)
 
@@ -166,11 +186,60 @@ def create_schema(db: sqlite_utils.Database) -> None:
             pk="sha256",
             if_not_exists=True,
         )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS merkle_nodes ("
+            "level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
+            "PRIMARY KEY (level, idx)) WITHOUT ROWID"
+        )
+        db["checkpoints"].create(
+            {
+                "size": int,
+                "origin": str,
+                "root_hash": str,
+                "note": str,
+                "key_id": str,
+                "created_at": str,
+            },
+            pk="size",
+            not_null={"origin", "root_hash", "note", "key_id", "created_at"},
+            if_not_exists=True,
+        )
+        db["timestamps"].create(
+            {
+                "checkpoint_size": int,
+                "tsa_url": str,
+                "token": str,
+                "gen_time": str,
+                "serial": str,
+                "created_at": str,
+            },
+            pk="checkpoint_size",
+            not_null={"tsa_url", "token", "gen_time", "created_at"},
+            foreign_keys=[("checkpoint_size", "checkpoints", "size")],
+            if_not_exists=True,
+        )
+        db["timestamp_failures"].create(
+            {"id": int, "checkpoint_size": int, "tsa_url": str, "at": str, "error": str},
+            pk="id",
+            not_null={"checkpoint_size", "tsa_url", "at", "error"},
+            if_not_exists=True,
+        )
+        db["cosignatures"].create(
+            {"seq": int, "key_id": str, "signature": str},
+            pk=("seq", "key_id"),
+            not_null={"signature"},
+            foreign_keys=[("seq", "log", "seq")],
+            if_not_exists=True,
+        )
         db["observations"].create_index(["url", "seq"], if_not_exists=True)
         db["observations"].create_index(["observed_at"], if_not_exists=True)
         db["changes"].create_index(["detected_at"], if_not_exists=True)
         db["changes"].create_index(["url"], if_not_exists=True)
         db["meta"].insert({"key": "format", "value": FORMAT_VERSION}, ignore=True)
+        # The log's name in its checkpoints: unique per archive, never changed.
+        db["meta"].insert(
+            {"key": "origin", "value": f"readout.archive/{secrets.token_hex(8)}"}, ignore=True
+        )
 
 
 @contextlib.contextmanager

@@ -25,6 +25,18 @@ class Page:
     send_length: bool = True  # False: no Content-Length, body ends when the connection closes
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A server that does not print a traceback when a client hangs up mid-response.
+
+    Clients that stop reading (a body over --max-bytes, a timeout) are normal
+    here; the default ``handle_error`` would write to whatever ``sys.stderr``
+    is at that moment, which may be a test's captured output.
+    """
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
 class LocalSite:
     """A threaded HTTP/1.1 server whose pages live in ``self.pages`` (path -> Page)."""
 
@@ -46,7 +58,7 @@ class LocalSite:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server = _QuietServer((host, port), Handler)
         self.server.daemon_threads = True
         self.host = host
         self.port = self.server.server_address[1]

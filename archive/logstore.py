@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import sqlite_utils
 
 from archive.catalogue import get_meta, set_meta
+from provenance.merkle import MerkleLog
 
 
 class SQLiteNodeStore:
@@ -21,11 +22,6 @@ class SQLiteNodeStore:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS merkle_nodes ("
-            "level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
-            "PRIMARY KEY (level, idx)) WITHOUT ROWID"
-        )
 
     def get_node(self, level: int, index: int) -> bytes:
         """The stored hash of node (level, index); KeyError if it is not stored."""
@@ -49,3 +45,8 @@ class SQLiteNodeStore:
     def set_size(self, size: int) -> None:
         """Record the number of leaves (in the caller's transaction)."""
         set_meta(self.db, "log_size", str(size))
+
+
+def merkle_log(db: sqlite_utils.Database) -> MerkleLog:
+    """The archive's Merkle log over its catalogue."""
+    return MerkleLog(SQLiteNodeStore(db))

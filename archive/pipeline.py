@@ -21,9 +21,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive import catalogue, detect, extract
-from archive.errors import ExtractError, ReadoutError
+from archive.errors import ArchiveError, ExtractError, ReadoutError
 from archive.fetch import FetchConfig, FetchResult, fetch, make_client
 from archive.hostpool import host_limited_map
+from archive.logstore import merkle_log
 from archive.normalise import NORMALISER
 from archive.repo import Archive, Signer
 from archive.signals import UpdateSignals
@@ -408,8 +409,19 @@ def record(archive: Archive, signer: Signer, prepared: _Prepared) -> Outcome:
 
 
 def append_to_log(archive: Archive, kind: str, signed: records.SignedRecord) -> None:
-    """Add a signed record to the ``log`` table (in the caller's transaction)."""
+    """Add a signed record to the ``log`` table and the Merkle tree (caller's transaction).
+
+    The record's canonical bytes are the Merkle leaf, and its ``seq`` is the
+    leaf index: the two can never drift apart, because both are written here
+    in one transaction and checked against each other.
+    """
     seq = signed.body()["seq"]
+    tree = merkle_log(archive.db)
+    if tree.size != seq:
+        raise ArchiveError(
+            f"the Merkle log holds {tree.size} records but the next record is {seq}; "
+            "run 'readout verify'."
+        )
     archive.db.execute(
         "INSERT INTO log (seq, kind, record, record_sha256, signature, key_id) "
         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -422,6 +434,7 @@ def append_to_log(archive: Archive, kind: str, signed: records.SignedRecord) -> 
             signed.key_id,
         ],
     )
+    tree.append(signed.data)
 
 
 def _detect(

@@ -29,6 +29,23 @@ from provenance.keys import PublicKey
 DB_NAME = "readout.db"
 KEY_FILE = "ed25519.pem"
 PUB_FILE = "ed25519.pub"
+NEXT_KEY_FILE = "ed25519.next.pem"
+
+
+def finish_rotation(key_dir: Path, old: PublicKey, new: PublicKey) -> None:
+    """Retire the old key file and move the new one into place; safe to repeat.
+
+    The old private key is kept as ``ed25519-<key id>.retired.pem`` (delete it
+    once you no longer need it: nothing signs with it again).
+    """
+    next_path = key_dir / NEXT_KEY_FILE
+    if next_path.exists():
+        current = key_dir / KEY_FILE
+        if current.exists():
+            os.replace(current, key_dir / f"ed25519-{old.key_id}.retired.pem")
+        os.replace(next_path, current)
+    (key_dir / PUB_FILE).write_text(new.pem)
+    (key_dir / "ed25519.ssh.pub").write_text(new.openssh + " readout\n")
 
 
 @dataclass(frozen=True)
@@ -137,7 +154,18 @@ class Archive:
         except ProvenanceError as exc:
             raise ArchiveError(str(exc)) from exc
         public = pkeys.public_key(private)
-        if public.raw != self.active_public_key().raw:
+        active = self.active_public_key()
+        next_path = self.key_dir / NEXT_KEY_FILE
+        if public.raw != active.raw and next_path.exists():
+            # A rotation was logged but its key files were not yet swapped.
+            try:
+                candidate = pkeys.load_private_key(next_path, passphrase)
+            except ProvenanceError as exc:
+                raise ArchiveError(str(exc)) from exc
+            if pkeys.public_key(candidate).raw == active.raw:
+                finish_rotation(self.key_dir, public, active)
+                private, public = candidate, active
+        if public.raw != active.raw:
             raise ArchiveError(
                 "the key in keys/ is not the archive's active signing key; restore the right key."
             )

@@ -11,57 +11,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from archive.errors import ArchiveError
+from archive import keyring, verify_log
+from archive.errors import ArchiveError, ReadoutError
 from archive.repo import Archive
+from archive.report import Report
 from provenance import records
 from provenance.errors import ProvenanceError
 from provenance.hashing import sha256_hex
 from provenance.records import SignedRecord
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing that does not check out, and where it is."""
-
-    what: str
-    where: str
-
-    def to_json(self) -> dict[str, str]:
-        """The contract's problem object."""
-        return {"what": self.what, "where": self.where}
-
-
-@dataclass
-class Report:
-    """The result of a verification: counts of what was checked and every problem found."""
-
-    checked: dict[str, int] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when no problem was found."""
-        return not self.problems
-
-    def add(self, what: str, where: str) -> None:
-        """Record a problem."""
-        self.problems.append(Problem(what, where))
-
-    def count(self, name: str, n: int = 1) -> None:
-        """Count something checked."""
-        self.checked[name] = self.checked.get(name, 0) + n
-
-    def to_json(self) -> dict[str, Any]:
-        """The contract's ``verify --json`` object."""
-        return {
-            "ok": self.ok,
-            "checked": dict(self.checked),
-            "problems": [p.to_json() for p in self.problems],
-        }
-
 
 # Observation columns that must equal the signed record's fields.
 _COLUMNS = (
@@ -79,15 +38,32 @@ _COLUMNS = (
 )
 
 
-def verify_archive(archive: Archive, progress: Callable[[str], None] | None = None) -> Report:
-    """Verify the whole archive and return a report (never raises for a problem found)."""
+def verify_archive(
+    archive: Archive,
+    progress: Callable[[str], None] | None = None,
+    against: str | None = None,
+) -> Report:
+    """Verify the whole archive and return a report (never raises for a problem found).
+
+    With ``against`` (a checkpoint note someone kept), also check that the
+    log still extends it.
+    """
     report = Report()
     objects = _verify_objects(archive, report, progress)
     derived_versions: dict[tuple[str, int], dict[str, Any]] = {}
     derived_changes: dict[int, dict[str, Any]] = {}
-    _verify_observations(archive, report, objects, derived_versions, derived_changes, progress)
+    leaves = _verify_observations(
+        archive, report, objects, derived_versions, derived_changes, progress
+    )
     _verify_versions(archive, report, derived_versions)
     _verify_changes(archive, report, derived_changes)
+    tree = verify_log.verify_tree(archive, report, leaves)
+    verify_log.verify_checkpoints(archive, report, tree)
+    verify_log.verify_timestamps(archive, report)
+    if against is not None:
+        verify_log.verify_against(archive, report, tree, against)
+    if progress:
+        progress(f"checked the Merkle tree of {tree.size} records and its checkpoints")
     return report
 
 
@@ -128,9 +104,19 @@ def _verify_observations(
     versions: dict[tuple[str, int], dict[str, Any]],
     changes: dict[int, dict[str, Any]],
     progress: Callable[[str], None] | None,
-) -> None:
-    """Walk the log in order: hashes, signatures, chain, and each observation's columns."""
+) -> list[bytes]:
+    """Walk the log in order: hashes, signatures, chain, and each observation's columns.
+
+    Returns every record's bytes in log order: the leaves the Merkle tree
+    must be built from.
+    """
     keys = archive.public_keys()
+    leaves: list[bytes] = []
+    cosignatures: dict[int, dict[str, str]] = {}
+    for seq, key_id, signature in archive.db.execute(
+        "SELECT seq, key_id, signature FROM cosignatures"
+    ).fetchall():
+        cosignatures.setdefault(seq, {})[key_id] = signature
     report.count("keys", len(keys))
     previous: SignedRecord | None = None
     expected_seq = 0
@@ -154,6 +140,7 @@ def _verify_observations(
             report.add(f"log entry {missing} is missing: rows were deleted", where)
         expected_seq = seq + 1
         data = (row["record"] or "").encode("utf-8")
+        leaves.append(data)
         try:
             signature = records.decode_signature(row["signature"] or "")
         except ProvenanceError as exc:
@@ -181,6 +168,13 @@ def _verify_observations(
         previous = signed
         if body.get("seq") != seq:
             report.add(f"the record says seq {body.get('seq')} but is filed as {seq}", where)
+        if row["kind"] == "key-rotation":
+            report.count("key_rotations")
+            try:
+                keyring.check_rotation(body, data, cosignatures.get(seq, {}))
+            except (ProvenanceError, ReadoutError) as exc:
+                report.add(f"key rotation: {exc}", where)
+            continue
         if row["kind"] != "observation":
             report.add(f"unknown log entry kind {row['kind']!r}", where)
             continue
@@ -213,6 +207,7 @@ def _verify_observations(
         report.add("no signed log entry supports this observation row", f"observation {seq}")
     if progress:
         progress(f"checked {expected_seq} log entries")
+    return leaves
 
 
 def _derive(

@@ -19,6 +19,13 @@ NAMES = (
     "verify",
     "watch-list",
     "init",
+    "checkpoint",
+    "checkpoints",
+    "prove",
+    "consistency",
+    "keys",
+    "key-rotate",
+    "key-rotation",
 )
 
 

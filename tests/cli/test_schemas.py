@@ -21,12 +21,14 @@ def _validator(name):
 
 
 @pytest.fixture
-def outputs(initialised, serve, site):
+def outputs(initialised, serve, site, tmp_path):
     url = serve("/readout", sample_page("readout-v1.html"))
     bad = serve("/bad", b"", status=500)
     initialised("watch", "add", url, "--name", "Readout")
     result = {"init": initialised.json("init")}
     result["snapshot-1"] = initialised.json("snapshot", url, bad, code=3)
+    kept = tmp_path / "kept.checkpoint"
+    kept.write_text(initialised("log", "checkpoint").stdout)
     site.pages["/readout"] = Page(sample_page("readout-v2.html"))
     result["snapshot-2"] = initialised.json("snapshot", url)
     result["history"] = initialised.json("history", url)
@@ -34,8 +36,16 @@ def outputs(initialised, serve, site):
     result["changes"] = initialised.json("changes")
     result["verify"] = initialised.json("verify")
     result["watch-list"] = initialised.json("watch", "list")
+    result["checkpoint"] = initialised.json("log", "checkpoint")
+    result["prove"] = initialised.json("log", "prove", "1")
+    result["consistency"] = initialised.json("log", "consistency", str(kept))
+    result["key-rotate"] = initialised.json("key", "rotate")
+    result["checkpoints"] = initialised.json("log", "checkpoints")
+    result["keys"] = initialised.json("key", "show")
     with sqlite3.connect(initialised.archive / "readout.db") as db:
-        result["records"] = [json.loads(r) for (r,) in db.execute("SELECT record FROM log")]
+        rows = db.execute("SELECT kind, record FROM log ORDER BY seq").fetchall()
+    result["records"] = [json.loads(r) for kind, r in rows if kind == "observation"]
+    result["key-rotation"] = next(json.loads(r) for kind, r in rows if kind == "key-rotation")
     return result
 
 
@@ -50,6 +60,13 @@ def outputs(initialised, serve, site):
         ("changes", "changes"),
         ("verify", "verify"),
         ("watch-list", "watch-list"),
+        ("checkpoint", "checkpoint"),
+        ("checkpoints", "checkpoints"),
+        ("prove", "prove"),
+        ("consistency", "consistency"),
+        ("keys", "keys"),
+        ("key-rotate", "key-rotate"),
+        ("key-rotation", "key-rotation"),
     ],
 )
 def test_cli_output_validates(outputs, key, schema):
@@ -72,6 +89,13 @@ MUTATIONS = {
     "verify": lambda v: v.pop("ok"),
     "watch-list": lambda v: v[0].update(every_seconds=0),
     "init": lambda v: v.update(fingerprint="MD5:aa"),
+    "checkpoint": lambda v: v.update(root_hash="AAAA"),
+    "checkpoints": lambda v: v[0].update(size=0),
+    "prove": lambda v: v["proof"].append("not base64 of 32 bytes"),
+    "consistency": lambda v: v.pop("checkpoint"),
+    "keys": lambda v: v[0].update(status="lost"),
+    "key-rotate": lambda v: v.update(new_key_id="XYZ"),
+    "key-rotation": lambda v: v.update(schema="readout.key-rotation/2"),
 }
 
 

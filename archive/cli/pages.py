@@ -1,137 +1,71 @@
-"""The ``readout`` command line: parse options, call the library, render, map errors.
-
-This is the only module that imports click and the only one that reads
-environment variables. Exit codes (CONTRACT.md): 0 success; 1 an error, told
-on stderr in one sentence; 2 usage error; 3 ``snapshot`` finished but a fetch
-failed; 4 verification found a problem.
-"""
+"""Commands on pages: init, watch, snapshot, history, diff, changes."""
 
 from __future__ import annotations
 
-import functools
-import json
 import os
 import sys
-import traceback
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
-import platformdirs
 
-from archive import __version__, diff, pipeline, query, verify, watches
+from archive import checkpoints, diff, pipeline, query, timestamping, watches
+from archive.cli.common import (
+    EXIT_FETCH_FAILED,
+    Duration,
+    archive_dir,
+    cli,
+    echo_json,
+    handle_errors,
+    open_archive,
+    passphrase,
+)
 from archive.errors import ReadoutError, UsageError
 from archive.fetch import FetchConfig
 from archive.repo import Archive
-from archive.timeutil import format_duration, parse_duration, parse_when
-
-EXIT_ERROR, EXIT_USAGE, EXIT_FETCH_FAILED, EXIT_VERIFY_FAILED = 1, 2, 3, 4
-PASSPHRASE_ENV = "READOUT_KEY_PASSPHRASE"
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(message: str, code: int) -> None:
-    click.echo(f"readout: {message}", err=True)
-    sys.exit(code)
-
-
-def handle_errors(func: F) -> F:
-    """Map library exceptions to one stderr sentence and the contract's exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except UsageError as exc:
-            _fail(str(exc), EXIT_USAGE)
-        except ReadoutError as exc:
-            _fail(str(exc), EXIT_ERROR)
-        except KeyboardInterrupt:
-            _fail("interrupted; everything recorded so far is kept and verifiable.", EXIT_ERROR)
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
-            raise
-        except OSError as exc:
-            _fail(f"{exc.strerror or exc} ({exc.filename or 'no file'}).", EXIT_ERROR)
-        except Exception as exc:  # a bug: say so plainly, traceback only on request
-            if os.environ.get("READOUT_DEBUG"):
-                traceback.print_exc()
-            _fail(
-                f"internal error ({type(exc).__name__}: {exc}); set READOUT_DEBUG=1 for details "
-                "and please report it.",
-                EXIT_ERROR,
-            )
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _archive_dir(ctx: click.Context) -> Path:
-    value = ctx.obj.get("archive") if ctx.obj else None
-    if value:
-        return Path(value)
-    if os.environ.get("READOUT_ARCHIVE"):
-        return Path(os.environ["READOUT_ARCHIVE"])
-    return Path(platformdirs.user_data_dir("readout"))
-
-
-def _open(ctx: click.Context) -> Archive:
-    return Archive.open(_archive_dir(ctx))
-
-
-def _passphrase() -> bytes | None:
-    value = os.environ.get(PASSPHRASE_ENV)
-    return value.encode("utf-8") if value else None
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
-
-
-class _Duration(click.ParamType):
-    name = "DURATION"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_duration(str(value))
-        except UsageError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="readout")
-@click.option(
-    "--archive",
-    "archive_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Archive directory (default: $READOUT_ARCHIVE, else the user data directory).",
-)
-@click.pass_context
-def cli(ctx: click.Context, archive_dir: Path | None) -> None:
-    """Keep an honest, verifiable record of official pages as they change."""
-    ctx.ensure_object(dict)
-    ctx.obj["archive"] = archive_dir
+from archive.timeutil import format_duration, parse_when
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the key details as JSON.")
+@click.option(
+    "--tsa", "tsa_url", metavar="URL", help="RFC 3161 timestamp authority for checkpoints."
+)
+@click.option(
+    "--tsa-root",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM file with the TSA's root certificate(s), to check its tokens.",
+)
 @click.pass_context
 @handle_errors
-def init(ctx: click.Context, as_json: bool) -> None:
+def init(ctx: click.Context, as_json: bool, tsa_url: str | None, tsa_root: Path | None) -> None:
     """Create the archive and its Ed25519 signing key (passphrase from $READOUT_KEY_PASSPHRASE)."""
-    root = _archive_dir(ctx)
-    archive, created = Archive.init(root, _passphrase())
+    root = archive_dir(ctx)
+    if tsa_root and not tsa_url:
+        raise UsageError("--tsa-root goes with --tsa URL.")
+    if tsa_url and (root / "readout.db").exists():
+        raise UsageError(
+            "the archive already exists; set its timestamp authority with 'readout tsa set'."
+        )
+    if tsa_url and not tsa_root:
+        raise UsageError(
+            "--tsa needs --tsa-root FILE: a timestamp nobody can check proves nothing."
+        )
+    archive, created = Archive.init(root, passphrase())
+    if tsa_url and tsa_root:
+        timestamping.configure(archive, tsa_url, tsa_root.read_bytes())
     key = archive.active_public_key()
+    verifier = checkpoints.note_verifiers(archive)
+    vkey = next(v.vkey for v in verifier if v.key == key)
     if as_json:
-        _echo_json(
+        echo_json(
             {
                 "archive": str(root),
                 "created": created,
                 "key_id": key.key_id,
                 "public_key": key.b64,
                 "fingerprint": key.fingerprint,
+                "origin": checkpoints.origin(archive),
+                "note_vkey": vkey,
             }
         )
         return
@@ -142,6 +76,8 @@ def init(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"Public key (ed25519): {key.b64}")
     click.echo(f"Fingerprint:          {key.fingerprint}")
     click.echo(f"Key id:               {key.key_id}")
+    click.echo(f"Log origin:           {checkpoints.origin(archive)}")
+    click.echo(f"Checkpoint key:       {vkey}")
 
 
 @cli.group()
@@ -154,7 +90,7 @@ def watch() -> None:
 @click.option("--name", help="A short label for the page.")
 @click.option(
     "--every",
-    type=_Duration(),
+    type=Duration(),
     default="1d",
     show_default=True,
     help="How often the page is due (30s, 15m, 6h, 1d, 1h30m).",
@@ -177,7 +113,7 @@ def watch_add(
     ignore: tuple[str, ...],
 ) -> None:
     """Watch URL (or update the rules of a watch that exists)."""
-    archive = _open(ctx)
+    archive = open_archive(ctx)
     item, created = watches.add(
         archive, url, name=name, every_seconds=every, selector=selector, ignore=ignore
     )
@@ -191,9 +127,9 @@ def watch_add(
 @handle_errors
 def watch_list(ctx: click.Context, as_json: bool) -> None:
     """List watched pages."""
-    items = watches.list_all(_open(ctx))
+    items = watches.list_all(open_archive(ctx))
     if as_json:
-        _echo_json([w.to_json() for w in items])
+        echo_json([w.to_json() for w in items])
         return
     if not items:
         click.echo("No watches yet; add one with 'readout watch add URL'.")
@@ -209,7 +145,7 @@ def watch_list(ctx: click.Context, as_json: bool) -> None:
 @handle_errors
 def watch_remove(ctx: click.Context, url: str) -> None:
     """Stop watching URL; its history stays in the archive."""
-    watches.remove(_open(ctx), url)
+    watches.remove(open_archive(ctx), url)
     click.echo(f"Stopped watching {url}; its history is kept.")
 
 
@@ -258,10 +194,10 @@ def snapshot(
     lock_wait: float,
 ) -> None:
     """Fetch, store, sign and log the named URLs, or every watch (exit 3 if a fetch failed)."""
-    archive = _open(ctx)
+    archive = open_archive(ctx)
     if urls and due:
         raise UsageError("give URLs or --due, not both.")
-    signer = archive.signer(_passphrase())
+    signer = archive.signer(passphrase())
     config = FetchConfig(timeout=timeout, max_bytes=max_bytes, concurrency=concurrency)
 
     def show(outcome: pipeline.Outcome) -> None:
@@ -283,12 +219,23 @@ def snapshot(
             targets = [w.target() for w in chosen]
             if not targets and not due:
                 raise ReadoutError("nothing to snapshot: name URLs or add a watch first.")
+        checkpoints.catch_up(archive)
         outcomes = pipeline.snapshot(archive, targets, signer, config, progress=show)
+        head = checkpoints.make_checkpoint(archive, signer)
+    for stamp in timestamping.stamp_pending(archive):
+        if not stamp.ok:
+            click.echo(
+                f"readout: no timestamp for checkpoint {stamp.size} yet ({stamp.error}); "
+                "it will be retried on the next run.",
+                err=True,
+            )
     if as_json:
-        _echo_json([o.to_json() for o in outcomes])
+        echo_json([o.to_json() for o in outcomes])
     else:
         failed = sum(o.status == "failed" for o in outcomes)
         click.echo(f"{len(outcomes)} page(s) observed, {failed} failed.", err=True)
+        if head is not None:
+            click.echo(f"Checkpoint: {head.size} records, root {head.root_hash}", err=True)
     if any(o.status == "failed" for o in outcomes):
         sys.exit(EXIT_FETCH_FAILED)
 
@@ -300,9 +247,9 @@ def snapshot(
 @handle_errors
 def history(ctx: click.Context, url: str, as_json: bool) -> None:
     """List the versions of one page."""
-    items = query.versions(_open(ctx), url)
+    items = query.versions(open_archive(ctx), url)
     if as_json:
-        _echo_json({"url": url, "versions": [v.to_json() for v in items]})
+        echo_json({"url": url, "versions": [v.to_json() for v in items]})
         return
     click.echo(url)
     for v in items:
@@ -312,7 +259,7 @@ def history(ctx: click.Context, url: str, as_json: bool) -> None:
         )
 
 
-def _use_color(choice: str) -> bool:
+def use_color(choice: str) -> bool:
     if choice == "always":
         return True
     if choice == "never" or os.environ.get("NO_COLOR"):
@@ -360,7 +307,7 @@ def diff_cmd(
     full: bool,
 ) -> None:
     """Word diff of two versions of URL (default: the last two)."""
-    archive = _open(ctx)
+    archive = open_archive(ctx)
     found = query.versions(archive, url)
     if to_ref is None:
         to_ref = found[-1].version if found else 1
@@ -372,7 +319,7 @@ def diff_cmd(
     ops = diff.word_diff(query.text(archive, old), query.text(archive, new))
     if fmt == "json":
         stats = diff.diff_stats(ops)
-        _echo_json(
+        echo_json(
             {
                 "url": url,
                 "from": {
@@ -400,7 +347,7 @@ def diff_cmd(
         return
     click.echo(f"--- {url} {from_label}")
     click.echo(f"+++ {url} {to_label}")
-    colored = _use_color(color)
+    colored = use_color(color)
     text = diff.render_text(ops, color=colored, context=None if full else context)
     click.echo(text, color=colored)
 
@@ -413,9 +360,9 @@ def diff_cmd(
 @handle_errors
 def changes(ctx: click.Context, since: str | None, url: str | None, as_json: bool) -> None:
     """List the detected edits, newest first."""
-    items = query.changes(_open(ctx), since=parse_when(since) if since else None, url=url)
+    items = query.changes(open_archive(ctx), since=parse_when(since) if since else None, url=url)
     if as_json:
-        _echo_json([c.to_json() for c in items])
+        echo_json([c.to_json() for c in items])
         return
     if not items:
         click.echo("No edits detected.")
@@ -426,27 +373,3 @@ def changes(ctx: click.Context, since: str | None, url: str | None, as_json: boo
         )
         click.echo(f"    {c.summary}")
         click.echo(f"    edited after {c.not_before}, no later than {c.detected_at}")
-
-
-@cli.command("verify")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.pass_context
-@handle_errors
-def verify_cmd(ctx: click.Context, as_json: bool) -> None:
-    """Check every stored byte, every signature and the log (exit 4 on any problem)."""
-    report = verify.verify_archive(_open(ctx))
-    if as_json:
-        _echo_json(report.to_json())
-    else:
-        counts = ", ".join(f"{n} {name}" for name, n in report.checked.items())
-        for problem in report.problems:
-            click.echo(f"PROBLEM  {problem.where}: {problem.what}")
-        verdict = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
-        click.echo(f"{verdict}: checked {counts}.")
-    if not report.ok:
-        sys.exit(EXIT_VERIFY_FAILED)
-
-
-def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="readout")
