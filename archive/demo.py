@@ -1,8 +1,9 @@
 """``make demo``: the main job, offline, on the bundled sample readout.
 
-Serves the sample readout on 127.0.0.1, snapshots it, serves a silently edited
-version, snapshots again, shows the detected edit as a word diff, and verifies
-the archive. Every step is the real ``readout`` command, run as a user would.
+Serves the sample readout on 127.0.0.1, snapshots it, keeps the signed
+checkpoint, serves a silently edited version, snapshots again, shows the
+detected edit as a word diff, proves the first record is in the log, and
+verifies the archive against the kept checkpoint. Every step is the real ``readout`` command, run as a user would.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         _run(archive, "init")
         _run(archive, "watch", "add", url, "--name", "Government meeting, 4 June 2025")
         _run(archive, "snapshot")
+        print("\n# A reader keeps the signed checkpoint the archive published after that run.")
+        kept = Path(tmp) / "kept.checkpoint"
+        kept.write_text(_run(archive, "log", "checkpoint"))
         print("\n# The page is edited without notice: same dates, no correction line.")
         site.pages[path] = Page(_sample("readout-v2.html"))
         out = json.loads(_run(archive, "snapshot", "--json"))
@@ -60,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         _run(archive, "changes")
         _run(archive, "diff", url, "--color", "auto")
         _run(archive, "history", url)
-        _run(archive, "verify")
+        _run(archive, "log", "prove", "0")
+        print("\n# Later, the reader checks the archive still extends the checkpoint they kept.")
+        _run(archive, "verify", "--against", str(kept))
         if args.keep:
             print(f"\nThe demo archive is kept in {archive}; open readout.db in Datasette.")
     print("\nDemo finished: the silent edit was found and the archive verified.")

@@ -113,7 +113,7 @@ def snapshot(
 ) -> list[Outcome]:
     """Fetch every target and record one signed observation for each, failures included."""
     config = config or FetchConfig()
-    previous = {t.url: _previous(archive, t.url) for t in targets}
+    previous = {t.url: previous_observation(archive, t.url) for t in targets}
     outcomes: list[Outcome] = []
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(make_client(config))
@@ -225,7 +225,7 @@ def prepare(
     )
 
 
-def _previous(archive: Archive, url: str) -> _Previous | None:
+def previous_observation(archive: Archive, url: str) -> _Previous | None:
     row = archive.db.execute(
         "SELECT l.record FROM observations o JOIN log l ON l.seq = o.seq "
         "WHERE o.url = ? AND o.outcome = 'ok' ORDER BY o.seq DESC LIMIT 1",

@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bench_diff, bench_snapshot
+from bench import bench_diff, bench_log, bench_snapshot
 
 TARGETS = {
     "first_run_pages_per_s": ">= 100",
@@ -21,15 +21,23 @@ TARGETS = {
     "peak_rss_mb_process_tree": "< 300",
     "diff_3mb_s": "< 1",
     "diff_300kb_s": "< 0.1",
+    "append_sqlite_s": "< 60",
+    "inclusion_proof_generate": "< 1 ms",
+    "consistency_proof_generate": "< 1 ms",
+    "verify_s": "< 30",
 }
 
 
 def main() -> int:
     """Run the benchmarks, print and save the report."""
     pages = int(os.environ.get("BENCH_PAGES", "1000"))
+    leaves = int(os.environ.get("BENCH_LEAVES", "1000000"))
+    observations = int(os.environ.get("BENCH_OBSERVATIONS", "100000"))
     sections = {
         f"snapshot ({pages} pages on loopback)": bench_snapshot.run(pages),
         "diff (1% of sentences edited)": bench_diff.run(),
+        f"Merkle log ({leaves:,} leaves)": bench_log.run_tree(leaves),
+        f"verify ({observations:,} observations)": bench_log.run_verify(observations),
     }
     lines = [
         "# readout benchmark report",
