@@ -146,18 +146,24 @@ def latest(archive: Archive) -> StoredCheckpoint:
 
 
 def find_record(archive: Archive, ref: str) -> tuple[int, bytes]:
-    """A log record by its sequence number or by its SHA-256 (hex, or a unique prefix)."""
+    """A log record by its sequence number or by its SHA-256 (hex, or a unique prefix).
+
+    A reference of digits only is a sequence number first; if no record has
+    that number and it is 8 or more digits long, it is tried as a hash prefix.
+    """
     ref = ref.strip().lower()
+    row = None
     if ref.isdigit():
         row = archive.db.execute("SELECT seq, record FROM log WHERE seq = ?", [int(ref)]).fetchone()
-    elif len(ref) >= 8 and all(c in "0123456789abcdef" for c in ref):
+    is_hex = len(ref) >= 8 and all(c in "0123456789abcdef" for c in ref)
+    if row is None and is_hex:
         rows = archive.db.execute(
             "SELECT seq, record FROM log WHERE record_sha256 LIKE ? LIMIT 2", [ref + "%"]
         ).fetchall()
         if len(rows) > 1:
             raise UsageError(f"record hash prefix {ref} is ambiguous; give more digits.")
         row = rows[0] if rows else None
-    else:
+    elif not ref.isdigit() and not is_hex:
         raise UsageError(
             f"{ref!r} is neither a record number nor a record SHA-256 (8+ hex digits)."
         )

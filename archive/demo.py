@@ -3,7 +3,8 @@
 Serves the sample readout on 127.0.0.1, snapshots it, keeps the signed
 checkpoint, serves a silently edited version, snapshots again, shows the
 detected edit as a word diff, proves the first record is in the log, and
-verifies the archive against the kept checkpoint. Every step is the real ``readout`` command, run as a user would.
+verifies the archive against the kept checkpoint. Every step is the real
+``readout`` command, run as a user would.
 """
 
 from __future__ import annotations
