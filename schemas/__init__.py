@@ -26,6 +26,11 @@ NAMES = (
     "keys",
     "key-rotate",
     "key-rotation",
+    "manifest",
+    "bundle-entry",
+    "bundle-change",
+    "bundle-version",
+    "verify-bundle",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import venv
@@ -11,9 +12,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_wheel_installs_and_runs_without_the_checkout(tmp_path):
+    # Build from a copy without build/ and egg-info, which can hold stale modules
+    # that would hide a package missing from pyproject.toml.
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(".venv", "build", "*.egg-info", ".git", "__pycache__"),
+    )
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
         check=True,
         capture_output=True,
     )
@@ -43,6 +52,7 @@ def test_wheel_installs_and_runs_without_the_checkout(tmp_path):
         [str(python), "-c", "import schemas; print(schemas.load('changes')['title'])"],
         [str(python), "-c", "import archive; print(archive.__file__)"],
         [str(python), "-c", READ_SAMPLE],
+        [str(python), "-m", "provenance", "verify-bundle", "--help"],
     ]
     outputs = []
     for args in checks:

@@ -1,0 +1,104 @@
+"""Commands that take evidence out of the archive: export and verify-bundle."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from archive import export
+from archive.cli.common import (
+    EXIT_VERIFY_FAILED,
+    cli,
+    echo_json,
+    handle_errors,
+    open_archive,
+    passphrase,
+)
+from archive.errors import UsageError
+from archive.timeutil import parse_when
+from provenance.bundle import verify_bundle
+from provenance.errors import ProvenanceError
+from provenance.keys import PublicKey
+
+
+@cli.command("export")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Where to write: a path ending in .zip, else a new folder.",
+)
+@click.option("--url", help="Only observations of this page.")
+@click.option("--since", help="Only observations from this time, date or duration ago (7d).")
+@click.option("--until", help="Only observations up to this time or date.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@click.pass_context
+@handle_errors
+def export_cmd(
+    ctx: click.Context,
+    out: Path,
+    url: str | None,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+) -> None:
+    """Write an audit bundle anyone can check offline with 'readout verify-bundle'."""
+    archive = open_archive(ctx)
+    selection = export.Selection(
+        url=url,
+        since=parse_when(since) if since else None,
+        until=parse_when(until) if until else None,
+    )
+    if selection.since and selection.until and selection.since > selection.until:
+        raise UsageError("--since is after --until; nothing could be selected.")
+    result = export.export_bundle(archive, archive.signer(passphrase()), out, selection)
+    if as_json:
+        echo_json(
+            {
+                "path": str(result.path),
+                "records": result.records,
+                "records_in_log": result.records_in_log,
+                "objects": result.objects,
+                "bytes": result.bytes_written,
+                "checkpoint_size": result.checkpoint_size,
+            }
+        )
+        return
+    click.echo(
+        f"Wrote {result.path}: {result.records} of {result.records_in_log} records, "
+        f"{result.objects} objects, anchored to the checkpoint of {result.checkpoint_size}."
+    )
+
+
+@cli.command("verify-bundle")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--pubkey",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The archive's public key (PEM, ssh-ed25519 or base64), obtained elsewhere.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@handle_errors
+def verify_bundle_cmd(path: Path, pubkey: Path | None, as_json: bool) -> None:
+    """Check a bundle offline, trusting nothing but it and --pubkey (exit 4 on a problem)."""
+    pinned = None
+    if pubkey is not None:
+        try:
+            pinned = PublicKey.from_text(pubkey.read_text())
+        except ProvenanceError as exc:
+            raise UsageError(f"{pubkey}: {exc}") from exc
+    report = verify_bundle(path, pinned)
+    if as_json:
+        echo_json(report.to_json())
+    else:
+        for problem in report.problems:
+            click.echo(f"PROBLEM  {problem['where']}: {problem['what']}")
+        for note in report.notes:
+            click.echo(f"note: {note}")
+        counts = ", ".join(f"{n} {name}" for name, n in report.checked.items())
+        verdict = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
+        click.echo(f"{verdict}: checked {counts}.")
+    if not report.ok:
+        sys.exit(EXIT_VERIFY_FAILED)
