@@ -190,8 +190,10 @@ def export_bundle(
                     objects.add(sha)
                     writer.write(bundle.object_path(sha), archive.store.path_for(sha).read_bytes())
         observed = [b for b in bodies.values() if b.get("schema") != "readout.key-rotation/1"]
-        if selection.url is not None and not observed:
-            raise UsageError(f"no observations of {selection.url} in the selection.")
+        if not observed:
+            raise UsageError(
+                "nothing was selected: no observation matches --url, --since and --until."
+            )
         writer.write(bundle.OBSERVATIONS, b"".join(lines))
         changes = [
             {**body["change"], "url": body["url"], "seq": seq}

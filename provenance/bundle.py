@@ -32,6 +32,7 @@ import hmac
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -189,6 +190,8 @@ def verify_bundle(path: Path, pubkey: PublicKey | None = None) -> BundleReport:
         return report
     try:
         _verify(files, report, pubkey, _schema_validator())
+    except ProvenanceError as exc:  # a file the later checks need is missing or unreadable
+        report.add(str(exc), str(path))
     finally:
         files.close()
     return report
@@ -453,8 +456,8 @@ def _check_object(files: _Files, sha: str, report: BundleReport, where: str) -> 
     name = object_path(sha)
     try:
         data = gzip.decompress(files.read(name))
-    except (FormatError, OSError, EOFError) as exc:
-        report.add(f"the object {sha} is missing or unreadable ({exc})", where)
+    except (FormatError, OSError, EOFError, zlib.error) as exc:
+        report.add(f"the object {sha} is missing or unreadable ({exc})", name)
         return
     if not hmac.compare_digest(sha256_hex(data), sha):
         report.add(f"the object {sha} does not hash to its name", name)
