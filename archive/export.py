@@ -95,7 +95,13 @@ class ExportResult:
     checkpoint_size: int
 
 
-def _selected(archive: Archive, selection: Selection, size: int) -> Iterator[tuple[Any, ...]]:
+def selected_records(
+    archive: Archive, selection: Selection, size: int
+) -> Iterator[tuple[Any, ...]]:
+    """Log rows (seq, kind, record, sha256, signature, key id) in the selection, below ``size``.
+
+    Key rotations are always selected: they are how a reader follows the keys.
+    """
     clauses, args = ["l.seq < ?"], [size]
     if selection.url is not None:
         clauses.append("(o.url = ? OR l.kind != 'observation')")
@@ -167,7 +173,7 @@ def export_bundle(
         lines: list[bytes] = []
         bodies: dict[int, dict[str, Any]] = {}
         objects: set[str] = set()
-        for seq, kind, record, record_sha, signature, key_id in _selected(
+        for seq, kind, record, record_sha, signature, key_id in selected_records(
             archive, selection, head.size
         ):
             proof = tree.inclusion_proof(seq, head.size)

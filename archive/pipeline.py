@@ -265,8 +265,18 @@ def _content_row(put: PutResult, kind: str, now: str) -> list[Any]:
     return [put.sha256, kind, put.size, put.stored_size, now]
 
 
-def record(archive: Archive, signer: Signer, prepared: _Prepared) -> Outcome:
-    """Write one observation: content, then in one transaction the signed row and its effects."""
+def record(
+    archive: Archive,
+    signer: Signer,
+    prepared: _Prepared,
+    imported: dict[str, Any] | None = None,
+) -> Outcome:
+    """Write one observation: content, then in one transaction the signed row and its effects.
+
+    ``imported`` marks a capture made by someone else (a WARC, a web archive):
+    it goes into the signed record, which then says readout imported the
+    capture, not that readout saw the page.
+    """
     fetched = prepared.fetched
     observed_at = format_time(fetched.started_at)
     url = prepared.target.url
@@ -324,6 +334,8 @@ def record(archive: Archive, signer: Signer, prepared: _Prepared) -> Outcome:
             "change": change,
             "error": prepared.error,
         }
+        if imported is not None:
+            body["imported"] = imported
         signed = records.sign(body, signer.private, signer.key_id)
         append_to_log(archive, "observation", signed)
         archive.db.execute(

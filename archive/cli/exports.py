@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from archive import export
+from archive import checkpoints, export, warc
 from archive.cli.common import (
     EXIT_VERIFY_FAILED,
     cli,
@@ -33,6 +33,14 @@ from provenance.keys import PublicKey
 @click.option("--url", help="Only observations of this page.")
 @click.option("--since", help="Only observations from this time, date or duration ago (7d).")
 @click.option("--until", help="Only observations up to this time or date.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["bundle", "warc"]),
+    default="bundle",
+    show_default=True,
+    help="An audit bundle, or a WARC/1.1 file (gzipped when PATH ends in .gz).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @click.pass_context
 @handle_errors
@@ -42,9 +50,10 @@ def export_cmd(
     url: str | None,
     since: str | None,
     until: str | None,
+    fmt: str,
     as_json: bool,
 ) -> None:
-    """Write an audit bundle anyone can check offline with 'readout verify-bundle'."""
+    """Write an audit bundle anyone can check offline with 'readout verify-bundle', or a WARC."""
     archive = open_archive(ctx)
     selection = export.Selection(
         url=url,
@@ -53,6 +62,22 @@ def export_cmd(
     )
     if selection.since and selection.until and selection.since > selection.until:
         raise UsageError("--since is after --until; nothing could be selected.")
+    if fmt == "warc":
+        written = warc.export_warc(archive, out, selection)
+        if as_json:
+            echo_json(
+                {
+                    "path": str(written.path),
+                    "observations": written.observations,
+                    "warc_records": written.records,
+                }
+            )
+        else:
+            click.echo(
+                f"Wrote {written.path}: {written.observations} observations as "
+                f"{written.records} WARC records."
+            )
+        return
     result = export.export_bundle(archive, archive.signer(passphrase()), out, selection)
     if as_json:
         echo_json(
@@ -102,3 +127,43 @@ def verify_bundle_cmd(path: Path, pubkey: Path | None, as_json: bool) -> None:
         click.echo(f"{verdict}: checked {counts}.")
     if not report.ok:
         sys.exit(EXIT_VERIFY_FAILED)
+
+
+@cli.group("import")
+def import_group() -> None:
+    """Bring captures made by other archivers into the archive, marked as imported."""
+
+
+@import_group.command("warc")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per capture.")
+@click.option(
+    "--lock-wait",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for a snapshot run on the same archive to finish.",
+)
+@click.pass_context
+@handle_errors
+def import_warc_cmd(
+    ctx: click.Context, files: tuple[Path, ...], as_json: bool, lock_wait: float
+) -> None:
+    """Record each HTTP response in FILES (WARC) as an imported observation, oldest first."""
+    archive = open_archive(ctx)
+    signer = archive.signer(passphrase())
+    outcomes = []
+    with archive.write_lock(wait=lock_wait):
+        checkpoints.catch_up(archive)
+        for path in files:
+            outcomes += warc.import_warc(archive, signer, path)
+        checkpoints.make_checkpoint(archive, signer)
+    if as_json:
+        echo_json([o.to_json() for o in outcomes])
+        return
+    for o in outcomes:
+        detail = o.error if o.status == "failed" else f"v{o.version}"
+        click.echo(f"{o.status:<10} {o.observed_at}  {o.url}  {detail}")
+    click.echo(f"{len(outcomes)} capture(s) imported.", err=True)
