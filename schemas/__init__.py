@@ -31,6 +31,9 @@ NAMES = (
     "bundle-change",
     "bundle-version",
     "verify-bundle",
+    "export",
+    "report",
+    "timestamp-results",
 )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from archive import checkpoints, export, warc
+from archive import checkpoints, export, warc, webreport
 from archive.cli.common import (
     EXIT_VERIFY_FAILED,
     cli,
@@ -167,3 +167,22 @@ def import_warc_cmd(
         detail = o.error if o.status == "failed" else f"v{o.version}"
         click.echo(f"{o.status:<10} {o.observed_at}  {o.url}  {detail}")
     click.echo(f"{len(outcomes)} capture(s) imported.", err=True)
+
+
+@cli.command("report")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the site (new, empty, or one an earlier report wrote).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@click.pass_context
+@handle_errors
+def report_cmd(ctx: click.Context, out: Path, as_json: bool) -> None:
+    """Write a static site of the edits: works from file:// and any static host."""
+    result = webreport.write_report(open_archive(ctx), out)
+    if as_json:
+        echo_json({"path": str(result.path), "changes": result.changes})
+    else:
+        click.echo(f"Wrote {result.path / 'index.html'} ({result.changes} edits).")

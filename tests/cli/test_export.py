@@ -217,7 +217,9 @@ def test_a_checkpoint_swapped_for_an_older_one_is_found(edited, tmp_path, serve)
 def test_a_selection_verifies_against_the_full_log(edited, tmp_path):
     readout, url, _other = edited
     out = tmp_path / "one-page.zip"
-    _export(readout, out, "--url", url)
+    written = json.loads(_export(readout, out, "--url", url, "--json").stdout)
+    jsonschema.validate(written, schemas.load("export"))
+    assert written["records"] == 3 and written["records_in_log"] == 6
     assert zipfile.is_zipfile(out)
     report = _verify(readout, out)
     assert report["ok"] and report["checked"]["records"] == 3

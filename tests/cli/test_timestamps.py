@@ -6,10 +6,12 @@ import base64
 import shutil
 import sqlite3
 
+import jsonschema
 import pytest
 from support import noisy_page
 from tsa import LocalTSA, make_pki
 
+import schemas
 from archive.localsite import Page
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
@@ -94,6 +96,7 @@ def test_log_timestamp_retries_on_demand(stamped, tsa, serve):
     tsa.mode = "error"
     stamped("snapshot", url)
     out = stamped.json("log", "timestamp", code=1)
+    jsonschema.validate(out, schemas.load("timestamp-results"))
     assert out[0]["ok"] is False and "503" in out[0]["error"]
     tsa.mode = "ok"
     assert stamped.json("log", "timestamp")[0]["ok"] is True

@@ -53,6 +53,7 @@ def test_warc_export_passes_warcio_check_and_reads_back(edited, tmp_path):
     out = tmp_path / "readout.warc.gz"
     summary = json.loads(readout("export", "--format", "warc", "--out", str(out), "--json").stdout)
     assert summary == {"path": str(out), "observations": 2, "warc_records": 7}
+    jsonschema.validate(summary, schemas.load("export"))
     warcio = Path(sys.executable).parent / "warcio"
     check = subprocess.run([str(warcio), "check", "-v", str(out)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
