@@ -161,13 +161,20 @@ def _write_observation(
         }
     }
     payload = (json.dumps(meta, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    # Its own target URI, so replay tools never serve it in place of the page;
+    # WARC/1.1's Refers-To fields tie it to the response it describes.
     metadata = writer.create_warc_record(
-        uri,
+        f"urn:readout:record:{record_sha}",
         "metadata",
         payload=io.BytesIO(payload),
         length=len(payload),
         warc_content_type="application/json",
-        warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": response_id},
+        warc_headers_dict={
+            "WARC-Date": date,
+            "WARC-Refers-To": response_id,
+            "WARC-Refers-To-Target-URI": uri,
+            "WARC-Refers-To-Date": date,
+        },
     )
     for record in (request, response, metadata):
         writer.write_record(record)

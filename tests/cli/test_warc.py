@@ -6,11 +6,15 @@ import base64
 import hashlib
 import io
 import json
+import re
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import jsonschema
 import pytest
 from support import noisy_page, sample_page
@@ -172,3 +176,60 @@ def test_import_refuses_files_that_are_not_warcs(initialised, tmp_path):
     _foreign_warc(empty, [])
     assert "no HTTP response" in initialised("import", "warc", str(empty), code=2).stderr
     assert initialised.json("verify")["checked"].get("log_entries", 0) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.skipif(not (Path(sys.executable).parent / "wayback").exists(), reason="needs pywb")
+def test_the_exported_warc_replays_in_pywb(initialised, serve, site, tmp_path):
+    readout = initialised
+    url = serve("/readout", sample_page("readout-v1.html"))
+    readout("snapshot", url)
+    time.sleep(1.1)  # replay addresses captures to the second
+    site.pages["/readout"] = Page(sample_page("readout-v2.html"))
+    readout("snapshot", url)
+    out = tmp_path / "readout.warc.gz"
+    readout("export", "--format", "warc", "--out", str(out))
+    bin_dir = Path(sys.executable).parent
+    home = tmp_path / "pywb"
+    home.mkdir()
+    for args in (["init", "readout"], ["add", "readout", str(out)]):
+        subprocess.run(
+            [str(bin_dir / "wb-manager"), *args], cwd=home, check=True, capture_output=True
+        )
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(bin_dir / "wayback"), "-b", "127.0.0.1", "-p", str(port)],
+        cwd=home,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/readout"
+        with httpx.Client(timeout=10) as client:
+            for _ in range(100):
+                try:
+                    client.get(f"http://127.0.0.1:{port}/")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            with sqlite3.connect(readout.archive / "readout.db") as db:
+                rows = db.execute(
+                    "SELECT observed_at, content_sha256 FROM observations "
+                    "WHERE outcome = 'ok' ORDER BY seq"
+                ).fetchall()
+            for observed_at, content_sha in rows:
+                stamp = re.sub(r"\D", "", observed_at)[:14]
+                original = client.get(f"{base}/{stamp}id_/{url}")
+                assert original.status_code == 200
+                assert hashlib.sha256(original.content).hexdigest() == content_sha
+                replayed = client.get(f"{base}/{stamp}mp_/{url}")  # the framed page itself
+                assert replayed.status_code == 200 and "Donald Trump" in replayed.text
+            assert len(rows) == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
