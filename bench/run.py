@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bench_diff, bench_log, bench_snapshot
+from bench import bench_diff, bench_export, bench_log, bench_snapshot
 
 TARGETS = {
     "first_run_pages_per_s": ">= 100",
@@ -25,6 +25,8 @@ TARGETS = {
     "inclusion_proof_generate": "< 1 ms",
     "consistency_proof_generate": "< 1 ms",
     "verify_s": "< 30",
+    "export_s": "< 30",
+    "verify_bundle_s": "< 30",
 }
 
 
@@ -33,11 +35,15 @@ def main() -> int:
     pages = int(os.environ.get("BENCH_PAGES", "1000"))
     leaves = int(os.environ.get("BENCH_LEAVES", "1000000"))
     observations = int(os.environ.get("BENCH_OBSERVATIONS", "100000"))
+    bundle_observations = int(os.environ.get("BENCH_BUNDLE_OBSERVATIONS", "10000"))
     sections = {
         f"snapshot ({pages} pages on loopback)": bench_snapshot.run(pages),
         "diff (1% of sentences edited)": bench_diff.run(),
         f"Merkle log ({leaves:,} leaves)": bench_log.run_tree(leaves),
         f"verify ({observations:,} observations)": bench_log.run_verify(observations),
+        f"export and verify-bundle ({bundle_observations:,} observations)": bench_export.run(
+            bundle_observations
+        ),
     }
     lines = [
         "# readout benchmark report",
