@@ -34,6 +34,7 @@ NAMES = (
     "export",
     "report",
     "timestamp-results",
+    "tsa",
 )
 
 

@@ -9,6 +9,7 @@ import sqlite3
 import jsonschema
 import pytest
 from support import noisy_page, sample_page
+from tsa import make_pki
 
 import schemas
 from archive.localsite import Page
@@ -46,6 +47,22 @@ def outputs(initialised, serve, site, tmp_path):
         rows = db.execute("SELECT kind, record FROM log ORDER BY seq").fetchall()
     result["records"] = [json.loads(r) for kind, r in rows if kind == "observation"]
     result["key-rotation"] = next(json.loads(r) for kind, r in rows if kind == "key-rotation")
+    result["observation"] = result["records"][0]
+    bundle = tmp_path / "bundle"
+    result["export"] = initialised.json("export", "--out", str(bundle))
+    result["verify-bundle"] = initialised.json("verify-bundle", str(bundle))
+    result["manifest"] = json.loads((bundle / "manifest.json").read_text())
+    for name, file in [
+        ("bundle-entry", "observations.jsonl"),
+        ("bundle-change", "changes.jsonl"),
+        ("bundle-version", "versions.jsonl"),
+    ]:
+        result[name] = json.loads((bundle / file).read_text().splitlines()[0])
+    result["report"] = initialised.json("report", "--out", str(tmp_path / "site"))
+    root, _ = make_pki(tmp_path / "pki")
+    initialised("tsa", "set", "http://127.0.0.1:9/tsr", "--root", str(root))
+    result["tsa"] = initialised.json("tsa", "show")
+    result["timestamp-results"] = initialised.json("log", "timestamp", code=1)
     return result
 
 
@@ -67,6 +84,16 @@ def outputs(initialised, serve, site, tmp_path):
         ("keys", "keys"),
         ("key-rotate", "key-rotate"),
         ("key-rotation", "key-rotation"),
+        ("export", "export"),
+        ("verify-bundle", "verify-bundle"),
+        ("manifest", "manifest"),
+        ("bundle-entry", "bundle-entry"),
+        ("bundle-change", "bundle-change"),
+        ("bundle-version", "bundle-version"),
+        ("report", "report"),
+        ("tsa", "tsa"),
+        ("timestamp-results", "timestamp-results"),
+        ("observation", "observation"),
     ],
 )
 def test_cli_output_validates(outputs, key, schema):
@@ -96,7 +123,22 @@ MUTATIONS = {
     "keys": lambda v: v[0].update(status="lost"),
     "key-rotate": lambda v: v.update(new_key_id="XYZ"),
     "key-rotation": lambda v: v.update(schema="readout.key-rotation/2"),
+    "export": lambda v: v.update(records=0),
+    "verify-bundle": lambda v: v.update(notes="none"),
+    "manifest": lambda v: v.update(format="readout-bundle/2"),
+    "bundle-entry": lambda v: v.update(inclusion_proof=["AAAA"]),
+    "bundle-change": lambda v: v.update(to_version=1),
+    "bundle-version": lambda v: v.update(text_sha256="00"),
+    "report": lambda v: v.pop("changes"),
+    "tsa": lambda v: v.update(url=7),
+    "timestamp-results": lambda v: v[0].update(ok="no"),
+    "observation": lambda v: v.update(outcome="maybe"),
 }
+
+
+def test_every_schema_has_a_real_example_and_a_mutation_it_rejects():
+    examples = {key for key in MUTATIONS if key not in {"snapshot-2"}} | {"snapshot"}
+    assert set(schemas.NAMES) == examples
 
 
 @pytest.mark.parametrize("key", sorted(MUTATIONS))
