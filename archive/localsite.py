@@ -23,6 +23,8 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     send_length: bool = True  # False: no Content-Length, body ends when the connection closes
+    etag: str | None = None  # sent, and honoured in If-None-Match with a 304
+    last_modified: str | None = None  # sent, and honoured in If-Modified-Since with a 304
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -41,8 +43,10 @@ class LocalSite:
     """A threaded HTTP/1.1 server whose pages live in ``self.pages`` (path -> Page)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.pages: dict[str, Page] = {}
+        self.pages: dict[str, Page | list[Page]] = {}
         self.hits: dict[str, int] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []  # (path, request headers)
+        self.bytes_sent = 0
         self._lock = threading.Lock()
         site = self
 
@@ -88,14 +92,29 @@ class LocalSite:
         path = handler.path.split("?", 1)[0]
         with self._lock:
             self.hits[path] = self.hits.get(path, 0) + 1
-            page = self.pages.get(path)
+            found = self.pages.get(path)
+            if isinstance(found, list):  # successive responses: the last one repeats
+                found = found[min(self.hits[path], len(found)) - 1]
+            page = found
+            self.requests.append((path, dict(handler.headers.items())))
         if page is None:
             page = Page(b"<html><body><p>Not found</p></body></html>", status=404)
         if page.delay:
             threading.Event().wait(page.delay)
         body = page.body() if callable(page.body) else page.body
+        status = page.status
+        validators = {"ETag": page.etag, "Last-Modified": page.last_modified}
+        if (page.etag and handler.headers.get("If-None-Match") == page.etag) or (
+            page.last_modified and handler.headers.get("If-Modified-Since") == page.last_modified
+        ):
+            status, body = 304, b""
+        with self._lock:
+            self.bytes_sent += len(body)
         try:
-            handler.send_response(page.status)
+            handler.send_response(status)
+            for name, value in validators.items():
+                if value:
+                    handler.send_header(name, value)
             handler.send_header("Content-Type", page.content_type)
             if page.send_length:
                 handler.send_header("Content-Length", str(len(body)))

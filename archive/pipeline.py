@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from archive import catalogue, detect, extract
 from archive.errors import ArchiveError, ExtractError, ReadoutError
-from archive.fetch import FetchConfig, FetchResult, fetch, make_client
+from archive.fetch import FetchConfig, FetchResult, Validators, fetch, make_client
 from archive.hostpool import host_limited_map
 from archive.logstore import merkle_log
 from archive.normalise import NORMALISER
@@ -87,6 +87,12 @@ class _Previous:
     text_sha256: str
     extraction: dict[str, Any]
     signals: dict[str, Any] | None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def validators(self) -> Validators:
+        """What makes the next request for this page conditional."""
+        return Validators(self.etag, self.last_modified)
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,8 @@ def snapshot(
                 return pools[0].submit(extract.extract, *args, **kwargs).result()
 
         def work(target: Target) -> _Prepared:
-            fetched = fetch(client, target.url, config)
+            prev = previous[target.url]
+            fetched = fetch(client, target.url, config, prev.validators() if prev else None)
             prepared = prepare(target, fetched, previous[target.url], runner)
             return store_content(archive, prepared)
 
@@ -184,11 +191,27 @@ def prepare(
     extractor: Extractor = extract.extract,
 ) -> _Prepared:
     """Hash and extract one fetched page (pure apart from CPU; runs in a worker thread)."""
+    settings = _settings(target)
+    if fetched.not_modified:
+        if prev is None or any(prev.extraction.get(k) != v for k, v in settings.items()):
+            return _Prepared(
+                target,
+                fetched,
+                error="the server answered 304 Not Modified but readout holds no matching copy.",
+            )
+        # The server vouches that the last body still holds: same bytes, same text.
+        return _Prepared(
+            target,
+            fetched,
+            content_sha256=prev.content_sha256,
+            text_sha256=prev.text_sha256,
+            extraction=prev.extraction,
+            signals=prev.signals,
+        )
     if not fetched.ok:
         return _Prepared(target, fetched, error=fetched.error)
     body = fetched.body or b""
     content_sha = sha256_hex(body)
-    settings = _settings(target)
     if (
         prev is not None
         and prev.content_sha256 == content_sha
@@ -236,11 +259,14 @@ def previous_observation(archive: Archive, url: str) -> _Previous | None:
     body = json.loads(row[0])
     if not body.get("extraction"):
         return None
+    headers = body.get("headers") or {}
     return _Previous(
         content_sha256=body["content_sha256"],
         text_sha256=body["text_sha256"],
         extraction=body["extraction"],
         signals=body.get("signals"),
+        etag=headers.get("etag"),
+        last_modified=headers.get("last-modified"),
     )
 
 

@@ -50,7 +50,9 @@ class Runner:
 @pytest.fixture
 def readout(tmp_path: Path) -> Runner:
     """The CLI bound to a fresh archive directory (not yet initialised)."""
-    return Runner(tmp_path / "archive", {"NO_COLOR": "1", "READOUT_KEY_PASSPHRASE": ""})
+    # Retries are off unless a test asks: failure tests would otherwise wait out backoffs.
+    env = {"NO_COLOR": "1", "READOUT_KEY_PASSPHRASE": "", "READOUT_RETRIES": "0"}
+    return Runner(tmp_path / "archive", env)
 
 
 @pytest.fixture

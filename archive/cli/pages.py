@@ -181,6 +181,14 @@ def watch_remove(ctx: click.Context, url: str) -> None:
     show_default=True,
     help="Seconds to wait for another run on the same archive to finish.",
 )
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0, max=10),
+    default=2,
+    show_default=True,
+    envvar="READOUT_RETRIES",
+    help="Retries after a refused connection, a timeout, 429 or 5xx (backoff, Retry-After).",
+)
 @click.pass_context
 @handle_errors
 def snapshot(
@@ -192,13 +200,16 @@ def snapshot(
     max_bytes: int,
     concurrency: int,
     lock_wait: float,
+    retries: int,
 ) -> None:
     """Fetch, store, sign and log the named URLs, or every watch (exit 3 if a fetch failed)."""
     archive = open_archive(ctx)
     if urls and due:
         raise UsageError("give URLs or --due, not both.")
     signer = archive.signer(passphrase())
-    config = FetchConfig(timeout=timeout, max_bytes=max_bytes, concurrency=concurrency)
+    config = FetchConfig(
+        timeout=timeout, max_bytes=max_bytes, concurrency=concurrency, retries=retries
+    )
 
     def show(outcome: pipeline.Outcome) -> None:
         if as_json:
