@@ -23,8 +23,13 @@ def host_limited_map(
     *,
     concurrency: int,
     per_host: int,
+    stop: Callable[[], bool] | None = None,
 ) -> Iterator[R]:
-    """Yield ``work(item)`` for every item as each completes (not in input order)."""
+    """Yield ``work(item)`` for every item as each completes (not in input order).
+
+    Once ``stop()`` is true no new item starts; those in flight finish and are
+    yielded, the rest are dropped (a clean shutdown on SIGTERM).
+    """
     if concurrency < 1 or per_host < 1:
         raise ValueError("concurrency and per_host must be at least 1")
     queues: dict[str, deque[T]] = {}
@@ -35,6 +40,9 @@ def host_limited_map(
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="readout-fetch") as pool:
 
         def fill() -> None:
+            if stop is not None and stop():
+                queues.clear()
+                return
             moved = True
             while moved and len(futures) < concurrency:
                 moved = False

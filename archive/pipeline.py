@@ -116,8 +116,13 @@ def snapshot(
     signer: Signer,
     config: FetchConfig | None = None,
     progress: Callable[[Outcome], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Outcome]:
-    """Fetch every target and record one signed observation for each, failures included."""
+    """Fetch every target and record one signed observation for each, failures included.
+
+    With ``stop``, pages not yet started when it turns true are left for the
+    next run; pages in flight are finished and recorded.
+    """
     config = config or FetchConfig()
     previous = {t.url: previous_observation(archive, t.url) for t in targets}
     outcomes: list[Outcome] = []
@@ -153,6 +158,7 @@ def snapshot(
             _host,
             concurrency=config.concurrency,
             per_host=config.per_host,
+            stop=stop,
         ):
             outcome = record(archive, signer, prepared)
             outcomes.append(outcome)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,7 +12,7 @@ from archive.errors import UsageError, WatchError
 from archive.normalise import compile_ignore
 from archive.pipeline import Target
 from archive.repo import Archive
-from archive.timeutil import format_time, parse_time, utcnow
+from archive.timeutil import format_time, utcnow
 
 DEFAULT_EVERY = 86400
 
@@ -125,19 +124,6 @@ def get(archive: Archive, url: str) -> Watch:
 def list_all(archive: Archive) -> list[Watch]:
     """Every watch, ordered by URL."""
     return [_row(r) for r in archive.db.execute(_SELECT + " ORDER BY w.url").fetchall()]
-
-
-def due(archive: Archive, now: datetime | None = None) -> list[Watch]:
-    """The watches never observed, or last observed at least ``every`` ago."""
-    moment = now or utcnow()
-    result = []
-    for watch in list_all(archive):
-        if watch.last_observed is None:
-            result.append(watch)
-            continue
-        if parse_time(watch.last_observed) + timedelta(seconds=watch.every_seconds) <= moment:
-            result.append(watch)
-    return result
 
 
 def targets_for(archive: Archive, urls: list[str]) -> list[Target]:

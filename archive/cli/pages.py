@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from archive import checkpoints, diff, pipeline, query, timestamping, watches
+from archive import checkpoints, diff, pipeline, query, schedule, timestamping, watches
 from archive.cli.common import (
     EXIT_FETCH_FAILED,
     Duration,
@@ -22,7 +22,7 @@ from archive.cli.common import (
 from archive.errors import ReadoutError, UsageError
 from archive.fetch import FetchConfig
 from archive.repo import Archive
-from archive.timeutil import format_duration, parse_when
+from archive.timeutil import format_duration, parse_when, utcnow
 
 
 @cli.command()
@@ -222,18 +222,17 @@ def snapshot(
             line += f"  {outcome.summary}"
         click.echo(line)
 
-    with archive.write_lock(wait=lock_wait):
+    def choose() -> list[pipeline.Target]:
         if urls:
-            targets = watches.targets_for(archive, list(urls))
-        else:
-            chosen = watches.due(archive) if due else watches.list_all(archive)
-            targets = [w.target() for w in chosen]
-            if not targets and not due:
-                raise ReadoutError("nothing to snapshot: name URLs or add a watch first.")
-        checkpoints.catch_up(archive)
-        outcomes = pipeline.snapshot(archive, targets, signer, config, progress=show)
-        head = checkpoints.make_checkpoint(archive, signer)
-    for stamp in timestamping.stamp_pending(archive):
+            return watches.targets_for(archive, list(urls))
+        chosen = schedule.due(archive, utcnow()) if due else watches.list_all(archive)
+        if not chosen and not due:
+            raise ReadoutError("nothing to snapshot: name URLs or add a watch first.")
+        return [w.target() for w in chosen]
+
+    run = schedule.snapshot_run(archive, signer, choose, config, lock_wait=lock_wait, progress=show)
+    outcomes, head = run.outcomes, run.checkpoint
+    for stamp in run.stamps:
         if not stamp.ok:
             click.echo(
                 f"readout: no timestamp for checkpoint {stamp.size} yet ({stamp.error}); "
