@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bench_diff, bench_export, bench_log, bench_snapshot
+from bench import bench_diff, bench_export, bench_log, bench_schedule, bench_snapshot
 
 TARGETS = {
     "first_run_pages_per_s": ">= 100",
@@ -27,6 +27,7 @@ TARGETS = {
     "verify_s": "< 30",
     "export_s": "< 30",
     "verify_bundle_s": "< 30",
+    "due_selection_s": "< 1",
 }
 
 
@@ -41,6 +42,7 @@ def main() -> int:
         "diff (1% of sentences edited)": bench_diff.run(),
         f"Merkle log ({leaves:,} leaves)": bench_log.run_tree(leaves),
         f"verify ({observations:,} observations)": bench_log.run_verify(observations),
+        "due watches (10,000)": bench_schedule.run(),
         f"export and verify-bundle ({bundle_observations:,} observations)": bench_export.run(
             bundle_observations
         ),
