@@ -3,7 +3,9 @@
 Tables:
   ``meta``          archive settings (format version, log origin)
   ``keys``          every public key that ever signed, never deleted
-  ``watches``       pages to snapshot, with interval, selector and ignore rules
+  ``watches``       pages to snapshot, with interval, selector and ignore rules, and the
+                    feed that discovered them, if one did
+  ``feeds``         RSS/Atom feeds and listing pages whose new items become watches
   ``log``           every signed record, in order: observations and key
                     rotations (``seq`` is the Merkle leaf index)
   ``observations``  every fetch, including unchanged and failed ones (the
@@ -60,6 +62,7 @@ TABLES = frozenset(
         "timestamps",
         "timestamp_failures",
         "cosignatures",
+        "feeds",
     }
 )
 
@@ -71,7 +74,11 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     a deferred transaction and then writes fails at once with SQLITE_BUSY when
     another process committed in between, whatever the busy timeout.
     """
-    if set(db.table_names()) >= TABLES and get_meta(db, "origin"):
+    if (
+        set(db.table_names()) >= TABLES
+        and get_meta(db, "origin")
+        and "discovered_from" in db["watches"].columns_dict
+    ):
         return
     create_schema(db)
 
@@ -231,6 +238,21 @@ def create_schema(db: sqlite_utils.Database) -> None:
             foreign_keys=[("seq", "log", "seq")],
             if_not_exists=True,
         )
+        db["feeds"].create(
+            {
+                "url": str,
+                "every_seconds": int,
+                "match": str,
+                "added_at": str,
+                "last_checked": str,
+                "last_error": str,
+            },
+            pk="url",
+            not_null={"every_seconds", "added_at"},
+            if_not_exists=True,
+        )
+        if "discovered_from" not in db["watches"].columns_dict:
+            db["watches"].add_column("discovered_from", str)
         db["observations"].create_index(["url", "seq"], if_not_exists=True)
         db["observations"].create_index(["observed_at"], if_not_exists=True)
         db["changes"].create_index(["detected_at"], if_not_exists=True)

@@ -13,11 +13,11 @@ import hashlib
 import shlex
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from archive import checkpoints, pipeline, timestamping
+from archive import checkpoints, feeds, pipeline, timestamping
 from archive.fetch import FetchConfig
 from archive.repo import Archive, Signer
 from archive.timeutil import parse_time
@@ -134,6 +134,7 @@ class RunResult:
     outcomes: list[pipeline.Outcome]
     checkpoint: checkpoints.StoredCheckpoint | None
     stamps: list[timestamping.StampResult]
+    discoveries: list[feeds.Discovery] = field(default_factory=list)
 
 
 def snapshot_run(
@@ -145,15 +146,19 @@ def snapshot_run(
     lock_wait: float = 60.0,
     progress: Callable[[pipeline.Outcome], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    discover: bool = False,
 ) -> RunResult:
     """Under the writer lock: pick targets, snapshot them, sign a checkpoint; then timestamp.
 
     The one sequence ``snapshot`` and ``run`` share. ``choose`` runs inside the
-    lock, so two overlapping cron runs never pick the same due page.
+    lock, so two overlapping cron runs never pick the same due page. With
+    ``discover``, followed feeds are checked first, so a new item is
+    snapshotted in the same run that finds it.
     """
     with archive.write_lock(wait=lock_wait):
         checkpoints.catch_up(archive)
+        found = feeds.check_all(archive, config) if discover else []
         targets = choose()
         outcomes = pipeline.snapshot(archive, targets, signer, config, progress, stop)
         head = checkpoints.make_checkpoint(archive, signer)
-    return RunResult(outcomes, head, timestamping.stamp_pending(archive))
+    return RunResult(outcomes, head, timestamping.stamp_pending(archive), found)

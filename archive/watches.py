@@ -28,6 +28,7 @@ class Watch:
     ignore: tuple[str, ...]
     added_at: str
     last_observed: str | None = None
+    discovered_from: str | None = None
 
     def target(self) -> Target:
         """The snapshot target for this watch."""
@@ -43,6 +44,7 @@ class Watch:
             "ignore": list(self.ignore),
             "added_at": self.added_at,
             "last_observed": self.last_observed,
+            "discovered_from": self.discovered_from,
         }
 
 
@@ -105,12 +107,14 @@ def remove(archive: Archive, url: str) -> None:
 
 _SELECT = (
     "SELECT w.url, w.name, w.every_seconds, w.selector, w.ignore, w.added_at, "
-    "(SELECT MAX(o.observed_at) FROM observations o WHERE o.url = w.url) FROM watches w"
+    "(SELECT MAX(o.observed_at) FROM observations o WHERE o.url = w.url), w.discovered_from "
+    "FROM watches w"
 )
 
 
 def _row(row: Any) -> Watch:
-    return Watch(row[0], row[1], row[2], row[3], tuple(json.loads(row[4] or "[]")), row[5], row[6])
+    ignore = tuple(json.loads(row[4] or "[]"))
+    return Watch(row[0], row[1], row[2], row[3], ignore, row[5], row[6], row[7])
 
 
 def get(archive: Archive, url: str) -> Watch:

@@ -9,7 +9,7 @@ errors become exit codes; ``pages`` and ``ledger`` add the commands.
 
 from __future__ import annotations
 
-from archive.cli import exports, jobs, ledger, pages  # noqa: F401  (registers the commands)
+from archive.cli import exports, feedcmds, jobs, ledger, pages  # noqa: F401  (registers the commands)
 from archive.cli.common import cli
 
 __all__ = ["cli", "main"]

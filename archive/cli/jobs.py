@@ -110,7 +110,14 @@ def run_cmd(
 
         try:
             schedule.snapshot_run(
-                archive, signer, choose, config, lock_wait=poll, progress=show, stop=stop.is_set
+                archive,
+                signer,
+                choose,
+                config,
+                lock_wait=poll,
+                progress=show,
+                stop=stop.is_set,
+                discover=True,
             )
         except ArchiveBusy:
             return poll  # a cron run holds the archive; look again later

@@ -230,7 +230,14 @@ def snapshot(
             raise ReadoutError("nothing to snapshot: name URLs or add a watch first.")
         return [w.target() for w in chosen]
 
-    run = schedule.snapshot_run(archive, signer, choose, config, lock_wait=lock_wait, progress=show)
+    run = schedule.snapshot_run(
+        archive, signer, choose, config, lock_wait=lock_wait, progress=show, discover=due
+    )
+    for found in run.discoveries:
+        if found.error:
+            click.echo(f"readout: feed {found.feed}: {found.error}", err=True)
+        elif found.new_watches and not as_json:
+            click.echo(f"feed {found.feed}: {len(found.new_watches)} new page(s) watched", err=True)
     outcomes, head = run.outcomes, run.checkpoint
     for stamp in run.stamps:
         if not stamp.ok:
