@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from archive import checkpoints, export, warc, webreport
+from archive import checkpoints, export, warc, wayback, webreport
 from archive.cli.common import (
     EXIT_VERIFY_FAILED,
     cli,
@@ -167,6 +167,51 @@ def import_warc_cmd(
         detail = o.error if o.status == "failed" else f"v{o.version}"
         click.echo(f"{o.status:<10} {o.observed_at}  {o.url}  {detail}")
     click.echo(f"{len(outcomes)} capture(s) imported.", err=True)
+
+
+@import_group.command("wayback")
+@click.argument("url")
+@click.option("--from", "since", help="Only captures from this date or time.")
+@click.option("--to", "until", help="Only captures up to this date or time.")
+@click.option(
+    "--endpoint",
+    default=wayback.DEFAULT_ENDPOINT,
+    show_default=True,
+    envvar="READOUT_WAYBACK",
+    help="The Wayback server (CDX API and id_ captures).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per capture.")
+@click.pass_context
+@handle_errors
+def import_wayback_cmd(
+    ctx: click.Context,
+    url: str,
+    since: str | None,
+    until: str | None,
+    endpoint: str,
+    as_json: bool,
+) -> None:
+    """Backfill URL's history from the Wayback Machine, each capture signed as imported."""
+    archive = open_archive(ctx)
+    signer = archive.signer(passphrase())
+    with archive.write_lock():
+        checkpoints.catch_up(archive)
+        outcomes = wayback.import_wayback(
+            archive,
+            signer,
+            url,
+            endpoint=endpoint,
+            since=parse_when(since) if since else None,
+            until=parse_when(until) if until else None,
+        )
+        checkpoints.make_checkpoint(archive, signer)
+    if as_json:
+        echo_json([o.to_json() for o in outcomes])
+        return
+    for o in outcomes:
+        detail = o.error if o.status == "failed" else f"v{o.version}"
+        click.echo(f"{o.status:<10} {o.observed_at}  {detail}  {o.summary or ''}".rstrip())
+    click.echo(f"{len(outcomes)} capture(s) imported from {endpoint}.", err=True)
 
 
 @cli.command("report")
