@@ -6,6 +6,7 @@ Tables:
   ``watches``       pages to snapshot, with interval, selector and ignore rules, and the
                     feed that discovered them, if one did
   ``feeds``         RSS/Atom feeds and listing pages whose new items become watches
+  ``alerts``        change alerts to deliver (a webhook POST or a watch's command), with tries
   ``log``           every signed record, in order: observations and key
                     rotations (``seq`` is the Merkle leaf index)
   ``observations``  every fetch, including unchanged and failed ones (the
@@ -63,6 +64,7 @@ TABLES = frozenset(
         "timestamp_failures",
         "cosignatures",
         "feeds",
+        "alerts",
     }
 )
 
@@ -77,7 +79,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     if (
         set(db.table_names()) >= TABLES
         and get_meta(db, "origin")
-        and "discovered_from" in db["watches"].columns_dict
+        and {"discovered_from", "notify"} <= set(db["watches"].columns_dict)
     ):
         return
     create_schema(db)
@@ -251,8 +253,23 @@ def create_schema(db: sqlite_utils.Database) -> None:
             not_null={"every_seconds", "added_at"},
             if_not_exists=True,
         )
-        if "discovered_from" not in db["watches"].columns_dict:
-            db["watches"].add_column("discovered_from", str)
+        db["alerts"].create(
+            {
+                "change_id": int,
+                "channel": str,
+                "target": str,
+                "attempts": int,
+                "last_error": str,
+                "delivered_at": str,
+                "created_at": str,
+            },
+            pk=("change_id", "channel", "target"),
+            not_null={"attempts", "created_at"},
+            if_not_exists=True,
+        )
+        for column in ("discovered_from", "notify"):
+            if column not in db["watches"].columns_dict:
+                db["watches"].add_column(column, str)
         db["observations"].create_index(["url", "seq"], if_not_exists=True)
         db["observations"].create_index(["observed_at"], if_not_exists=True)
         db["changes"].create_index(["detected_at"], if_not_exists=True)

@@ -46,6 +46,7 @@ class LocalSite:
         self.pages: dict[str, Page | list[Page]] = {}
         self.hits: dict[str, int] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []  # (path, request headers)
+        self.posts: list[tuple[str, bytes]] = []  # (path, body) of every POST
         self.bytes_sent = 0
         self._lock = threading.Lock()
         site = self
@@ -57,6 +58,12 @@ class LocalSite:
             disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
+                site._serve(self)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                with site._lock:
+                    site.posts.append((self.path, self.rfile.read(length)))
                 site._serve(self)
 
             def log_message(self, format: str, *args: Any) -> None:

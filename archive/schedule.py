@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from archive import checkpoints, feeds, pipeline, timestamping
+from archive import alerts, checkpoints, feeds, pipeline, timestamping
 from archive.fetch import FetchConfig
 from archive.repo import Archive, Signer
 from archive.timeutil import parse_time
@@ -135,6 +135,7 @@ class RunResult:
     checkpoint: checkpoints.StoredCheckpoint | None
     stamps: list[timestamping.StampResult]
     discoveries: list[feeds.Discovery] = field(default_factory=list)
+    deliveries: list[alerts.Delivery] = field(default_factory=list)
 
 
 def snapshot_run(
@@ -147,6 +148,7 @@ def snapshot_run(
     progress: Callable[[pipeline.Outcome], None] | None = None,
     stop: Callable[[], bool] | None = None,
     discover: bool = False,
+    webhook: str | None = None,
 ) -> RunResult:
     """Under the writer lock: pick targets, snapshot them, sign a checkpoint; then timestamp.
 
@@ -161,4 +163,7 @@ def snapshot_run(
         targets = choose()
         outcomes = pipeline.snapshot(archive, targets, signer, config, progress, stop)
         head = checkpoints.make_checkpoint(archive, signer)
-    return RunResult(outcomes, head, timestamping.stamp_pending(archive), found)
+        alerts.enqueue(archive, [o.change_id for o in outcomes if o.change_id], webhook)
+    # Outside the lock: a slow TSA or alert receiver never holds up the next run.
+    stamps = timestamping.stamp_pending(archive)
+    return RunResult(outcomes, head, stamps, found, alerts.deliver_pending(archive))

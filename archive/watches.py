@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -74,12 +75,19 @@ def add(
     every_seconds: int = DEFAULT_EVERY,
     selector: str | None = None,
     ignore: tuple[str, ...] = (),
+    notify: str | None = None,
 ) -> tuple[Watch, bool]:
     """Add a watch, or update the rules of an existing one; returns (watch, created)."""
     check_url(url)
     if selector:
         check_selector(selector)
     compile_ignore(ignore)
+    if notify is not None:
+        try:
+            if not shlex.split(notify):
+                raise ValueError("empty")
+        except ValueError as exc:
+            raise UsageError(f"--notify {notify!r} is not a command line ({exc}).") from exc
     existing = archive.db.execute("SELECT added_at FROM watches WHERE url = ?", [url]).fetchone()
     added_at = existing[0] if existing else format_time(utcnow())
     with catalogue.write_transaction(archive.db):
@@ -91,6 +99,7 @@ def add(
                 "selector": selector,
                 "ignore": json.dumps(list(ignore)),
                 "added_at": added_at,
+                "notify": notify,
             },
             pk="url",
         )

@@ -112,8 +112,17 @@ class Duration(click.ParamType):
     type=click.Path(file_okay=False, path_type=Path),
     help="Archive directory (default: $READOUT_ARCHIVE, else the user data directory).",
 )
+@click.option(
+    "--webhook",
+    metavar="URL",
+    envvar="READOUT_WEBHOOK",
+    help="POST each newly detected change as JSON to this URL ($READOUT_WEBHOOK).",
+)
 @click.pass_context
-def cli(ctx: click.Context, archive_dir: Path | None) -> None:
+def cli(ctx: click.Context, archive_dir: Path | None, webhook: str | None) -> None:
     """Keep an honest, verifiable record of official pages as they change."""
     ctx.ensure_object(dict)
     ctx.obj["archive"] = archive_dir
+    if webhook is not None and not webhook.startswith(("http://", "https://")):
+        raise click.BadParameter("the webhook must be an http(s) URL.", param_hint="--webhook")
+    ctx.obj["webhook"] = webhook

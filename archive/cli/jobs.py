@@ -118,6 +118,7 @@ def run_cmd(
                 progress=show,
                 stop=stop.is_set,
                 discover=True,
+                webhook=ctx.obj.get("webhook"),
             )
         except ArchiveBusy:
             return poll  # a cron run holds the archive; look again later

@@ -102,6 +102,11 @@ def watch() -> None:
     metavar="REGEX",
     help="Drop text lines matching this regular expression (repeatable).",
 )
+@click.option(
+    "--notify",
+    metavar="CMD",
+    help="Run this command for each detected edit (the change JSON on stdin).",
+)
 @click.pass_context
 @handle_errors
 def watch_add(
@@ -111,11 +116,18 @@ def watch_add(
     every: int,
     selector: str | None,
     ignore: tuple[str, ...],
+    notify: str | None,
 ) -> None:
     """Watch URL (or update the rules of a watch that exists)."""
     archive = open_archive(ctx)
     item, created = watches.add(
-        archive, url, name=name, every_seconds=every, selector=selector, ignore=ignore
+        archive,
+        url,
+        name=name,
+        every_seconds=every,
+        selector=selector,
+        ignore=ignore,
+        notify=notify,
     )
     verb = "Watching" if created else "Updated watch of"
     click.echo(f"{verb} {item.url} every {format_duration(item.every_seconds)}")
@@ -231,8 +243,22 @@ def snapshot(
         return [w.target() for w in chosen]
 
     run = schedule.snapshot_run(
-        archive, signer, choose, config, lock_wait=lock_wait, progress=show, discover=due
+        archive,
+        signer,
+        choose,
+        config,
+        lock_wait=lock_wait,
+        progress=show,
+        discover=due,
+        webhook=ctx.obj.get("webhook"),
     )
+    for delivery in run.deliveries:
+        if not delivery.ok:
+            click.echo(
+                f"readout: alert for change {delivery.change_id} not delivered "
+                f"({delivery.error}); it will be retried on the next run.",
+                err=True,
+            )
     for found in run.discoveries:
         if found.error:
             click.echo(f"readout: feed {found.feed}: {found.error}", err=True)
