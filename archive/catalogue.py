@@ -79,7 +79,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     if (
         set(db.table_names()) >= TABLES
         and get_meta(db, "origin")
-        and {"discovered_from", "notify"} <= set(db["watches"].columns_dict)
+        and {"discovered_from", "notify", "ignore_robots"} <= set(db["watches"].columns_dict)
     ):
         return
     create_schema(db)
@@ -267,9 +267,9 @@ def create_schema(db: sqlite_utils.Database) -> None:
             not_null={"attempts", "created_at"},
             if_not_exists=True,
         )
-        for column in ("discovered_from", "notify"):
+        for column, kind in (("discovered_from", str), ("notify", str), ("ignore_robots", int)):
             if column not in db["watches"].columns_dict:
-                db["watches"].add_column(column, str)
+                db["watches"].add_column(column, kind)
         db["observations"].create_index(["url", "seq"], if_not_exists=True)
         db["observations"].create_index(["observed_at"], if_not_exists=True)
         db["changes"].create_index(["detected_at"], if_not_exists=True)

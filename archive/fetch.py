@@ -55,6 +55,15 @@ class FetchConfig:
     retries: int = 2
     backoff: float = 1.0  # seconds before the first retry, doubled each time, with jitter
     max_retry_after: float = 120.0
+    host_delay: float = 0.0  # seconds between the end of one request to a host and the next
+    robots: bool = True  # honour robots.txt (a watch can opt out)
+
+
+def user_agent(contact: str | None) -> str:
+    """The User-Agent: who we are and, when the archive has one, how to reach its operator."""
+    if not contact:
+        return DEFAULT_USER_AGENT
+    return f"readout/{__version__} (+https://pypi.org/project/readout-archive/; {contact})"
 
 
 #: Statuses worth asking again: rate limiting and transient server trouble.
@@ -112,6 +121,7 @@ def make_client(config: FetchConfig) -> httpx.Client:
             max_keepalive_connections=max(config.concurrency, 5),
         ),
         headers={"User-Agent": config.user_agent, "Accept": "text/html,*/*;q=0.8"},
+        http2=True,  # used where a server offers it over TLS (ALPN)
     )
 
 

@@ -27,6 +27,7 @@ from archive.hostpool import host_limited_map
 from archive.logstore import merkle_log
 from archive.normalise import NORMALISER
 from archive.repo import Archive, Signer
+from archive.robots import RobotsCache
 from archive.signals import UpdateSignals
 from archive.store import PutResult
 from archive.timeutil import format_time, utcnow
@@ -48,6 +49,7 @@ class Target:
     url: str
     selector: str | None = None
     ignore: tuple[str, ...] = ()
+    robots: bool = True  # False: the watch opted out of robots.txt (recorded in each record)
 
 
 @dataclass(frozen=True)
@@ -146,9 +148,32 @@ def snapshot(
                         pools.append(stack.enter_context(pool))
                 return pools[0].submit(extract.extract, *args, **kwargs).result()
 
+        robots = RobotsCache(client)
+        last_seen: dict[str, float] = {}
+        pace = threading.Lock()
+
         def work(target: Target) -> _Prepared:
             prev = previous[target.url]
+            if config.robots and target.robots and not robots.allowed(target.url):
+                site = urlsplit(target.url).netloc
+                fetched = FetchResult(
+                    url=target.url,
+                    started_at=utcnow(),
+                    elapsed_ms=0,
+                    error=f"robots.txt at {site} disallows readout from this page; watch it "
+                    "with --ignore-robots to record it anyway.",
+                )
+                return _Prepared(target, fetched, error=fetched.error)
+            if config.host_delay:
+                host = _host(target)
+                with pace:
+                    wait = last_seen.get(host, 0.0) + config.host_delay - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
             fetched = fetch(client, target.url, config, prev.validators() if prev else None)
+            if config.host_delay:
+                with pace:
+                    last_seen[_host(target)] = time.monotonic()
             prepared = prepare(target, fetched, previous[target.url], runner)
             return store_content(archive, prepared)
 
@@ -368,6 +393,8 @@ def record(
         }
         if imported is not None:
             body["imported"] = imported
+        if not prepared.target.robots:
+            body["robots"] = "ignored"  # the watch's opt-out, on the record
         signed = records.sign(body, signer.private, signer.key_id)
         append_to_log(archive, "observation", signed)
         archive.db.execute(

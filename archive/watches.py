@@ -30,10 +30,11 @@ class Watch:
     added_at: str
     last_observed: str | None = None
     discovered_from: str | None = None
+    ignore_robots: bool = False
 
     def target(self) -> Target:
         """The snapshot target for this watch."""
-        return Target(self.url, self.selector, self.ignore)
+        return Target(self.url, self.selector, self.ignore, robots=not self.ignore_robots)
 
     def to_json(self) -> dict[str, Any]:
         """JSON form for ``watch list --json``."""
@@ -46,6 +47,7 @@ class Watch:
             "added_at": self.added_at,
             "last_observed": self.last_observed,
             "discovered_from": self.discovered_from,
+            "ignore_robots": self.ignore_robots,
         }
 
 
@@ -76,6 +78,7 @@ def add(
     selector: str | None = None,
     ignore: tuple[str, ...] = (),
     notify: str | None = None,
+    ignore_robots: bool = False,
 ) -> tuple[Watch, bool]:
     """Add a watch, or update the rules of an existing one; returns (watch, created)."""
     check_url(url)
@@ -100,6 +103,7 @@ def add(
                 "ignore": json.dumps(list(ignore)),
                 "added_at": added_at,
                 "notify": notify,
+                "ignore_robots": int(ignore_robots),
             },
             pk="url",
         )
@@ -116,14 +120,14 @@ def remove(archive: Archive, url: str) -> None:
 
 _SELECT = (
     "SELECT w.url, w.name, w.every_seconds, w.selector, w.ignore, w.added_at, "
-    "(SELECT MAX(o.observed_at) FROM observations o WHERE o.url = w.url), w.discovered_from "
-    "FROM watches w"
+    "(SELECT MAX(o.observed_at) FROM observations o WHERE o.url = w.url), w.discovered_from, "
+    "w.ignore_robots FROM watches w"
 )
 
 
 def _row(row: Any) -> Watch:
     ignore = tuple(json.loads(row[4] or "[]"))
-    return Watch(row[0], row[1], row[2], row[3], ignore, row[5], row[6], row[7])
+    return Watch(row[0], row[1], row[2], row[3], ignore, row[5], row[6], row[7], bool(row[8]))
 
 
 def get(archive: Archive, url: str) -> Watch:

@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 import click
 import platformdirs
 
-from archive import __version__
+from archive import __version__, catalogue
 from archive.errors import ReadoutError, UsageError
+from archive.fetch import FetchConfig, user_agent
 from archive.repo import Archive
 from archive.timeutil import parse_duration
 
@@ -126,3 +127,9 @@ def cli(ctx: click.Context, archive_dir: Path | None, webhook: str | None) -> No
     if webhook is not None and not webhook.startswith(("http://", "https://")):
         raise click.BadParameter("the webhook must be an http(s) URL.", param_hint="--webhook")
     ctx.obj["webhook"] = webhook
+
+
+def fetch_config(archive: Archive, **options: Any) -> FetchConfig:
+    """Fetch settings from the command line, with the archive's contact in the User-Agent."""
+    contact = catalogue.get_meta(archive.db, "contact")
+    return FetchConfig(user_agent=user_agent(contact), **options)

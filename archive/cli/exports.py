@@ -12,6 +12,7 @@ from archive.cli.common import (
     EXIT_VERIFY_FAILED,
     cli,
     echo_json,
+    fetch_config,
     handle_errors,
     open_archive,
     passphrase,
@@ -203,6 +204,7 @@ def import_wayback_cmd(
             endpoint=endpoint,
             since=parse_when(since) if since else None,
             until=parse_when(until) if until else None,
+            config=fetch_config(archive),
         )
         checkpoints.make_checkpoint(archive, signer)
     if as_json:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from archive import feeds
-from archive.cli.common import Duration, cli, echo_json, handle_errors, open_archive
+from archive.cli.common import (
+    Duration,
+    cli,
+    echo_json,
+    fetch_config,
+    handle_errors,
+    open_archive,
+)
 from archive.timeutil import format_duration
 
 
@@ -68,7 +75,7 @@ def feed_check(ctx: click.Context, as_json: bool) -> None:
     """Check every feed now and watch new items ('snapshot --due' and 'run' do this too)."""
     archive = open_archive(ctx)
     with archive.write_lock():
-        found = feeds.check_all(archive)
+        found = feeds.check_all(archive, fetch_config(archive))
     if as_json:
         echo_json(
             [{"feed": d.feed, "new_watches": list(d.new_watches), "error": d.error} for d in found]

@@ -13,9 +13,15 @@ from types import FrameType
 import click
 
 from archive import pipeline, schedule
-from archive.cli.common import archive_dir, cli, handle_errors, open_archive, passphrase
+from archive.cli.common import (
+    archive_dir,
+    cli,
+    fetch_config,
+    handle_errors,
+    open_archive,
+    passphrase,
+)
 from archive.errors import ArchiveBusy, UsageError
-from archive.fetch import FetchConfig
 from archive.timeutil import utcnow
 
 
@@ -88,7 +94,7 @@ def run_cmd(
     """Snapshot due watches until stopped; SIGTERM or Ctrl-C finishes the pages in flight."""
     archive = open_archive(ctx)
     signer = archive.signer(passphrase())
-    config = FetchConfig(timeout=timeout, concurrency=concurrency, retries=retries)
+    config = fetch_config(archive, timeout=timeout, concurrency=concurrency, retries=retries)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -8,19 +8,19 @@ from pathlib import Path
 
 import click
 
-from archive import checkpoints, diff, pipeline, query, schedule, timestamping, watches
+from archive import catalogue, checkpoints, diff, pipeline, query, schedule, timestamping, watches
 from archive.cli.common import (
     EXIT_FETCH_FAILED,
     Duration,
     archive_dir,
     cli,
     echo_json,
+    fetch_config,
     handle_errors,
     open_archive,
     passphrase,
 )
 from archive.errors import ReadoutError, UsageError
-from archive.fetch import FetchConfig
 from archive.repo import Archive
 from archive.timeutil import format_duration, parse_when, utcnow
 
@@ -31,13 +31,24 @@ from archive.timeutil import format_duration, parse_when, utcnow
     "--tsa", "tsa_url", metavar="URL", help="RFC 3161 timestamp authority for checkpoints."
 )
 @click.option(
+    "--contact",
+    metavar="EMAIL_OR_URL",
+    help="How site operators can reach you; sent in every request's User-Agent.",
+)
+@click.option(
     "--tsa-root",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="PEM file with the TSA's root certificate(s), to check its tokens.",
 )
 @click.pass_context
 @handle_errors
-def init(ctx: click.Context, as_json: bool, tsa_url: str | None, tsa_root: Path | None) -> None:
+def init(
+    ctx: click.Context,
+    as_json: bool,
+    tsa_url: str | None,
+    contact: str | None,
+    tsa_root: Path | None,
+) -> None:
     """Create the archive and its Ed25519 signing key (passphrase from $READOUT_KEY_PASSPHRASE)."""
     root = archive_dir(ctx)
     if tsa_root and not tsa_url:
@@ -50,7 +61,12 @@ def init(ctx: click.Context, as_json: bool, tsa_url: str | None, tsa_root: Path 
         raise UsageError(
             "--tsa needs --tsa-root FILE: a timestamp nobody can check proves nothing."
         )
+    if contact is not None and (not contact.strip() or any(c in contact for c in "\r\n()")):
+        raise UsageError("--contact is one line without parentheses, like an email or a URL.")
     archive, created = Archive.init(root, passphrase())
+    if contact and created:
+        with catalogue.write_transaction(archive.db):
+            catalogue.set_meta(archive.db, "contact", contact.strip())
     if tsa_url and tsa_root:
         timestamping.configure(archive, tsa_url, tsa_root.read_bytes())
     key = archive.active_public_key()
@@ -107,6 +123,11 @@ def watch() -> None:
     metavar="CMD",
     help="Run this command for each detected edit (the change JSON on stdin).",
 )
+@click.option(
+    "--ignore-robots",
+    is_flag=True,
+    help="Fetch even where robots.txt disallows it (each record says so).",
+)
 @click.pass_context
 @handle_errors
 def watch_add(
@@ -117,6 +138,7 @@ def watch_add(
     selector: str | None,
     ignore: tuple[str, ...],
     notify: str | None,
+    ignore_robots: bool,
 ) -> None:
     """Watch URL (or update the rules of a watch that exists)."""
     archive = open_archive(ctx)
@@ -128,6 +150,7 @@ def watch_add(
         selector=selector,
         ignore=ignore,
         notify=notify,
+        ignore_robots=ignore_robots,
     )
     verb = "Watching" if created else "Updated watch of"
     click.echo(f"{verb} {item.url} every {format_duration(item.every_seconds)}")
@@ -201,6 +224,13 @@ def watch_remove(ctx: click.Context, url: str) -> None:
     envvar="READOUT_RETRIES",
     help="Retries after a refused connection, a timeout, 429 or 5xx (backoff, Retry-After).",
 )
+@click.option(
+    "--host-delay",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait between requests to the same host.",
+)
 @click.pass_context
 @handle_errors
 def snapshot(
@@ -213,14 +243,20 @@ def snapshot(
     concurrency: int,
     lock_wait: float,
     retries: int,
+    host_delay: float,
 ) -> None:
     """Fetch, store, sign and log the named URLs, or every watch (exit 3 if a fetch failed)."""
     archive = open_archive(ctx)
     if urls and due:
         raise UsageError("give URLs or --due, not both.")
     signer = archive.signer(passphrase())
-    config = FetchConfig(
-        timeout=timeout, max_bytes=max_bytes, concurrency=concurrency, retries=retries
+    config = fetch_config(
+        archive,
+        timeout=timeout,
+        max_bytes=max_bytes,
+        concurrency=concurrency,
+        retries=retries,
+        host_delay=host_delay,
     )
 
     def show(outcome: pipeline.Outcome) -> None:

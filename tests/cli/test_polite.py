@@ -21,6 +21,7 @@ def test_an_etag_makes_the_next_request_conditional_and_a_304_is_unchanged(
     initialised, serve, site
 ):
     body = noisy_page(seed=1)
+    site.pages["/robots.txt"] = Page(b"", status=404)  # so only the page's bytes are counted
     url = serve("/p", body, etag='"v1"')
     assert initialised.json("snapshot", url)[0]["status"] == "new"
     sent_first = site.bytes_sent
@@ -85,3 +86,51 @@ def test_retry_after_parses_seconds_and_dates():
     assert parse_retry_after("Wed, 04 Jun 2025 10:01:30 GMT", now) == 90.0
     assert parse_retry_after("Wed, 04 Jun 2025 09:00:00 GMT", now) == 0.0
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+def test_robots_txt_is_honoured_unless_a_watch_opts_out(initialised, serve, site):
+    site.pages["/robots.txt"] = Page(
+        b"User-agent: readout\nDisallow: /private\n", content_type="text/plain"
+    )
+    public = serve("/public", noisy_page(seed=6))
+    private = serve("/private/minutes", noisy_page(seed=7))
+    out = {o["url"]: o for o in initialised.json("snapshot", public, private, code=3)}
+    assert out[public]["status"] == "new"
+    assert out[private]["status"] == "failed" and "robots.txt" in out[private]["error"]
+    assert site.hits.get("/private/minutes", 0) == 0 and site.hits["/robots.txt"] == 1
+    initialised("watch", "add", private, "--ignore-robots")
+    assert initialised.json("snapshot", private)[0]["status"] == "new"
+    with sqlite3.connect(initialised.archive / "readout.db") as db:
+        (record,) = db.execute("SELECT record FROM log ORDER BY seq DESC LIMIT 1").fetchone()
+    assert '"robots":"ignored"' in record
+    assert initialised.json("watch", "list")[0]["ignore_robots"] is True
+    assert initialised.json("verify")["ok"]
+
+
+def test_the_user_agent_names_the_contact_set_at_init(readout, serve, site):
+    readout("init", "--contact", "newsroom@example.org")
+    readout("snapshot", serve("/p", noisy_page(seed=8)))
+    agents = {headers.get("User-Agent") for _path, headers in site.requests}
+    assert all("readout/" in a and "newsroom@example.org" in a for a in agents)
+    assert "one line" in readout("init", "--contact", "a\nb", code=2).stderr
+
+
+def test_host_delay_spaces_requests_to_one_host(initialised, serve):
+    urls = [serve(f"/d{i}", noisy_page(seed=i)) for i in range(3)]
+    start = time.monotonic()
+    initialised("snapshot", *urls, "--host-delay", "0.4")
+    assert time.monotonic() - start >= 0.8  # two gaps of 0.4 s between three requests
+
+
+def test_a_slow_host_does_not_stall_the_others(initialised, serve):
+    from archive.localsite import LocalSite
+
+    slow = serve("/slow", noisy_page(seed=9), delay=2.0)
+    with LocalSite(host="127.0.0.2") as fast_site:
+        fast = []
+        for i in range(6):
+            fast_site.pages[f"/f{i}"] = Page(noisy_page(seed=20 + i))
+            fast.append(fast_site.url(f"/f{i}"))
+        out = initialised.json("snapshot", slow, *fast)
+    order = [o["url"] for o in out]  # in the order pages finished
+    assert order[-1] == slow and set(order[:-1]) == set(fast)
