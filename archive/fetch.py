@@ -49,7 +49,7 @@ class FetchConfig:
 
     timeout: float = 30.0
     max_bytes: int = 50_000_000
-    concurrency: int = 4
+    concurrency: int = 16  # across hosts; per_host keeps each site at one request at a time
     per_host: int = 1
     user_agent: str = DEFAULT_USER_AGENT
     retries: int = 2

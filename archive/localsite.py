@@ -47,6 +47,8 @@ class LocalSite:
         self.hits: dict[str, int] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []  # (path, request headers)
         self.posts: list[tuple[str, bytes]] = []  # (path, body) of every POST
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests this server was answering at once
         self.bytes_sent = 0
         self._lock = threading.Lock()
         site = self
@@ -96,6 +98,16 @@ class LocalSite:
         self.stop()
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            self._answer(handler)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path.split("?", 1)[0]
         with self._lock:
             self.hits[path] = self.hits.get(path, 0) + 1

@@ -149,6 +149,7 @@ def snapshot_run(
     stop: Callable[[], bool] | None = None,
     discover: bool = False,
     webhook: str | None = None,
+    started: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Under the writer lock: pick targets, snapshot them, sign a checkpoint; then timestamp.
 
@@ -161,6 +162,8 @@ def snapshot_run(
         checkpoints.catch_up(archive)
         found = feeds.check_all(archive, config) if discover else []
         targets = choose()
+        if started is not None:
+            started(len(targets))
         outcomes = pipeline.snapshot(archive, targets, signer, config, progress, stop)
         head = checkpoints.make_checkpoint(archive, signer)
         alerts.enqueue(archive, [o.change_id for o in outcomes if o.change_id], webhook)

@@ -12,7 +12,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bench_diff, bench_export, bench_log, bench_schedule, bench_snapshot
+from bench import (
+    bench_diff,
+    bench_export,
+    bench_log,
+    bench_polite,
+    bench_schedule,
+    bench_snapshot,
+)
 
 TARGETS = {
     "first_run_pages_per_s": ">= 100",
@@ -28,6 +35,9 @@ TARGETS = {
     "export_s": "< 30",
     "verify_bundle_s": "< 30",
     "due_selection_s": "< 1",
+    "slow_servers_pages_per_s": ">= 50",
+    "max_requests_at_once_per_host": "1",
+    "recheck_bytes_vs_full": "< 5%",
 }
 
 
@@ -43,6 +53,7 @@ def main() -> int:
         f"Merkle log ({leaves:,} leaves)": bench_log.run_tree(leaves),
         f"verify ({observations:,} observations)": bench_log.run_verify(observations),
         "due watches (10,000)": bench_schedule.run(),
+        "polite fetching (2,000 slow pages)": bench_polite.run(),
         f"export and verify-bundle ({bundle_observations:,} observations)": bench_export.run(
             bundle_observations
         ),

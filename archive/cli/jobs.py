@@ -69,7 +69,7 @@ def schedule_cmd(ctx: click.Context, fmt: str | None, every_minutes: int) -> Non
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1, max=256),
-    default=4,
+    default=16,
     show_default=True,
     help="Pages fetched at once (never more than one at a time per host).",
 )

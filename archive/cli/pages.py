@@ -20,6 +20,7 @@ from archive.cli.common import (
     open_archive,
     passphrase,
 )
+from archive.cli.events import RunReporter
 from archive.errors import ReadoutError, UsageError
 from archive.repo import Archive
 from archive.timeutil import format_duration, parse_when, utcnow
@@ -205,7 +206,7 @@ def watch_remove(ctx: click.Context, url: str) -> None:
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1, max=256),
-    default=4,
+    default=16,
     show_default=True,
     help="Pages fetched at once (never more than one at a time per host).",
 )
@@ -223,6 +224,13 @@ def watch_remove(ctx: click.Context, url: str) -> None:
     show_default=True,
     envvar="READOUT_RETRIES",
     help="Retries after a refused connection, a timeout, 429 or 5xx (backoff, Retry-After).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per event on stderr, for cron logs.",
 )
 @click.option(
     "--host-delay",
@@ -244,6 +252,7 @@ def snapshot(
     lock_wait: float,
     retries: int,
     host_delay: float,
+    log_format: str,
 ) -> None:
     """Fetch, store, sign and log the named URLs, or every watch (exit 3 if a fetch failed)."""
     archive = open_archive(ctx)
@@ -259,16 +268,7 @@ def snapshot(
         host_delay=host_delay,
     )
 
-    def show(outcome: pipeline.Outcome) -> None:
-        if as_json:
-            return
-        if outcome.status == "failed":
-            click.echo(f"failed     {outcome.url}: {outcome.error}")
-            return
-        line = f"{outcome.status:<10} {outcome.url}  v{outcome.version}"
-        if outcome.summary:
-            line += f"  {outcome.summary}"
-        click.echo(line)
+    reporter = RunReporter(as_json=as_json, log_format=log_format)
 
     def choose() -> list[pipeline.Target]:
         if urls:
@@ -284,37 +284,15 @@ def snapshot(
         choose,
         config,
         lock_wait=lock_wait,
-        progress=show,
+        progress=reporter.page,
         discover=due,
         webhook=ctx.obj.get("webhook"),
+        started=reporter.started,
     )
-    for delivery in run.deliveries:
-        if not delivery.ok:
-            click.echo(
-                f"readout: alert for change {delivery.change_id} not delivered "
-                f"({delivery.error}); it will be retried on the next run.",
-                err=True,
-            )
-    for found in run.discoveries:
-        if found.error:
-            click.echo(f"readout: feed {found.feed}: {found.error}", err=True)
-        elif found.new_watches and not as_json:
-            click.echo(f"feed {found.feed}: {len(found.new_watches)} new page(s) watched", err=True)
-    outcomes, head = run.outcomes, run.checkpoint
-    for stamp in run.stamps:
-        if not stamp.ok:
-            click.echo(
-                f"readout: no timestamp for checkpoint {stamp.size} yet ({stamp.error}); "
-                "it will be retried on the next run.",
-                err=True,
-            )
+    reporter.finish(run)
+    outcomes = run.outcomes
     if as_json:
         echo_json([o.to_json() for o in outcomes])
-    else:
-        failed = sum(o.status == "failed" for o in outcomes)
-        click.echo(f"{len(outcomes)} page(s) observed, {failed} failed.", err=True)
-        if head is not None:
-            click.echo(f"Checkpoint: {head.size} records, root {head.root_hash}", err=True)
     if any(o.status == "failed" for o in outcomes):
         sys.exit(EXIT_FETCH_FAILED)
 

@@ -105,3 +105,48 @@ def test_run_stops_cleanly_on_sigterm_with_the_page_in_flight_recorded(initialis
     report = initialised.json("verify")
     assert report["ok"] and report["checked"]["observations"] == 2
     assert initialised.json("log", "checkpoint")["size"] == 2
+
+
+def test_log_format_json_writes_one_event_per_line(initialised, serve):
+    import json as _json
+
+    url = serve("/p", noisy_page(seed=11))
+    bad = serve("/bad", b"", status=500)
+    result = initialised("snapshot", url, bad, "--log-format", "json", code=3)
+    events = [_json.loads(line) for line in result.stderr.splitlines()]
+    assert [e["event"] for e in events] == ["start", "page", "page", "checkpoint", "summary"]
+    assert events[0]["pages"] == 2 and events[-1] == {**events[-1], "pages": 2, "failed": 1}
+    assert {e["status"] for e in events if e["event"] == "page"} == {"new", "failed"}
+    assert all(e["time"].endswith("Z") for e in events)
+    assert result.stdout.count("\n") == 2  # the text lines still go to stdout
+
+
+def test_a_terminal_gets_a_progress_bar(initialised, serve, tmp_path):
+    import pty
+
+    url = serve("/p", noisy_page(seed=12))
+    env = {**os.environ, "NO_COLOR": "1", "READOUT_KEY_PASSPHRASE": "", "COLUMNS": "100"}
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archive", "--archive", str(initialised.archive), "snapshot", url],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+    )
+    proc.wait(timeout=60)
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            data = os.read(primary, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(primary)
+    output = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0
+    assert "snapshot" in output and "1/1" in output  # the bar, drawn on the terminal
+    assert "new        " + url in output
