@@ -311,4 +311,10 @@ def get_meta(db: sqlite_utils.Database, key: str) -> str | None:
 
 def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
     """Write a setting to the ``meta`` table."""
-    db["meta"].upsert({"key": key, "value": value}, pk="key")
+    # Plain SQL: this runs once per log record (the tree size), and sqlite-utils'
+    # upsert re-reads the table's schema on every call.
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )

@@ -297,18 +297,22 @@ ins{{background:#dfd;color:#060;text-decoration:none}}
 """
 
 
-def render_html(ops: list[Op], *, title: str, from_label: str, to_label: str) -> str:
-    """A standalone HTML page of the diff, every text escaped, no external resources."""
+def ops_to_html(ops: list[Op]) -> str:
+    """The diff as escaped HTML text with ``<del>`` and ``<ins>`` around the edits."""
     tags = {"delete": "del", "insert": "ins"}
-    body = "".join(
+    return "".join(
         html.escape(text)
         if kind == "equal"
         else f"<{tags[kind]}>{html.escape(text)}</{tags[kind]}>"
         for kind, text in ops
     )
+
+
+def render_html(ops: list[Op], *, title: str, from_label: str, to_label: str) -> str:
+    """A standalone HTML page of the diff, every text escaped, no external resources."""
     return _HTML.format(
         title=html.escape(title),
         from_label=html.escape(from_label),
         to_label=html.escape(to_label),
-        body=body,
+        body=ops_to_html(ops),
     )

@@ -13,13 +13,13 @@ per-watch CSS selector; then it is normalised and ``--ignore`` lines dropped.
 from __future__ import annotations
 
 import codecs
+import importlib.metadata
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import lxml.html
-import trafilatura
 from charset_normalizer import from_bytes
 from lxml import etree
 
@@ -27,7 +27,16 @@ from archive.errors import ExtractError, UsageError
 from archive.normalise import apply_ignore, normalise
 from archive.signals import UpdateSignals, update_signals
 
-EXTRACTOR = f"trafilatura/{trafilatura.__version__}"
+
+def _trafilatura() -> Any:
+    """trafilatura, imported on first use: a run over unchanged pages never extracts,
+    and importing it costs a tenth of a second at every start."""
+    import trafilatura
+
+    return trafilatura
+
+
+EXTRACTOR = f"trafilatura/{importlib.metadata.version('trafilatura')}"
 
 _TEXTUAL = ("text/html", "application/xhtml+xml", "text/plain", "text/xml", "application/xml")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
@@ -159,7 +168,7 @@ def extract(
         extractor = f"css/{lxml.__version__}"
     else:
         raw = (
-            trafilatura.extract(
+            _trafilatura().extract(
                 tree,
                 url=url,
                 fast=True,

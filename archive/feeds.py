@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-import feedparser
 import httpx
 import lxml.html
 
@@ -116,6 +115,8 @@ def remove(archive: Archive, url: str) -> None:
 
 def item_links(body: bytes, base_url: str, content_type: str | None) -> list[str]:
     """Absolute item URLs from a feed, or from an HTML listing page's links, in order."""
+    import feedparser  # only when a feed is checked: it costs every start otherwise
+
     parsed = feedparser.parse(body, response_headers={"content-type": content_type or ""})
     if parsed.entries:
         links = [entry.get("link") for entry in parsed.entries]

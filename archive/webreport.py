@@ -159,13 +159,7 @@ def _change_page(archive: Archive, change: query.Change, origin: str) -> str:
     old = query.version(archive, change.url, change.from_version)
     new = query.version(archive, change.url, change.to_version)
     ops = diff.word_diff(query.text(archive, old), query.text(archive, new))
-    tags = {"delete": "del", "insert": "ins"}
-    rendered = "".join(
-        html.escape(text)
-        if kind == "equal"
-        else f"<{tags[kind]}>{html.escape(text)}</{tags[kind]}>"
-        for kind, text in ops
-    )
+    rendered = diff.ops_to_html(ops)
     row = archive.db.execute(
         "SELECT l.seq, l.record_sha256, l.signature, l.key_id FROM changes c "
         "JOIN log l ON l.seq = c.seq WHERE c.id = ?",

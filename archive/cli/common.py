@@ -133,3 +133,63 @@ def fetch_config(archive: Archive, **options: Any) -> FetchConfig:
     """Fetch settings from the command line, with the archive's contact in the User-Agent."""
     contact = catalogue.get_meta(archive.db, "contact")
     return FetchConfig(user_agent=user_agent(contact), **options)
+
+
+def render_report(report: dict[str, Any], as_json: bool) -> None:
+    """Print a verification report (``verify``, ``verify-bundle``); exit 4 if it failed."""
+    if as_json:
+        echo_json(report)
+    else:
+        for problem in report["problems"]:
+            click.echo(f"PROBLEM  {problem['where']}: {problem['what']}")
+        for note in report.get("notes", []):
+            click.echo(f"note: {note}")
+        counts = ", ".join(f"{n} {name}" for name, n in report["checked"].items())
+        verdict = "OK" if report["ok"] else f"FAILED ({len(report['problems'])} problem(s))"
+        click.echo(f"{verdict}: checked {counts}.")
+    if not report["ok"]:
+        sys.exit(EXIT_VERIFY_FAILED)
+
+
+def render_imports(outcomes: list[Any], as_json: bool, source: str) -> None:
+    """Print what an import recorded: JSON objects, or one line per capture."""
+    if as_json:
+        echo_json([o.to_json() for o in outcomes])
+        return
+    for o in outcomes:
+        detail = o.error if o.status == "failed" else f"v{o.version}"
+        extra = f"  {o.summary}" if o.summary else ""
+        click.echo(f"{o.status:<10} {o.observed_at}  {o.url}  {detail}{extra}")
+    click.echo(f"{len(outcomes)} capture(s) imported from {source}.", err=True)
+
+
+def fetch_options(func: F) -> F:
+    """The fetch options ``snapshot`` and ``run`` share: timeout, concurrency, retries."""
+    options = [
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0.1),
+            default=30.0,
+            show_default=True,
+            help="Seconds to wait for each page.",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(min=1, max=256),
+            default=16,
+            show_default=True,
+            help="Pages fetched at once (never more than one at a time per host).",
+        ),
+        click.option(
+            "--retries",
+            type=click.IntRange(min=0, max=10),
+            default=2,
+            show_default=True,
+            envvar="READOUT_RETRIES",
+            help="Retries after a refused connection, a timeout, 429 or 5xx (backoff, "
+            "Retry-After).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from archive import checkpoints, export, warc, wayback, webreport
+from archive import checkpoints, export
 from archive.cli.common import (
-    EXIT_VERIFY_FAILED,
     cli,
     echo_json,
     fetch_config,
     handle_errors,
     open_archive,
     passphrase,
+    render_imports,
+    render_report,
 )
 from archive.errors import UsageError
 from archive.timeutil import parse_when
-from provenance.bundle import verify_bundle
 from provenance.errors import ProvenanceError
 from provenance.keys import PublicKey
 
@@ -64,6 +63,8 @@ def export_cmd(
     if selection.since and selection.until and selection.since > selection.until:
         raise UsageError("--since is after --until; nothing could be selected.")
     if fmt == "warc":
+        from archive import warc  # warcio loads only for WARC work
+
         written = warc.export_warc(archive, out, selection)
         if as_json:
             echo_json(
@@ -115,19 +116,9 @@ def verify_bundle_cmd(path: Path, pubkey: Path | None, as_json: bool) -> None:
             pinned = PublicKey.from_text(pubkey.read_text())
         except ProvenanceError as exc:
             raise UsageError(f"{pubkey}: {exc}") from exc
-    report = verify_bundle(path, pinned)
-    if as_json:
-        echo_json(report.to_json())
-    else:
-        for problem in report.problems:
-            click.echo(f"PROBLEM  {problem['where']}: {problem['what']}")
-        for note in report.notes:
-            click.echo(f"note: {note}")
-        counts = ", ".join(f"{n} {name}" for name, n in report.checked.items())
-        verdict = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
-        click.echo(f"{verdict}: checked {counts}.")
-    if not report.ok:
-        sys.exit(EXIT_VERIFY_FAILED)
+    from provenance.bundle import verify_bundle
+
+    render_report(verify_bundle(path, pinned).to_json(), as_json)
 
 
 @cli.group("import")
@@ -153,6 +144,8 @@ def import_warc_cmd(
     ctx: click.Context, files: tuple[Path, ...], as_json: bool, lock_wait: float
 ) -> None:
     """Record each HTTP response in FILES (WARC) as an imported observation, oldest first."""
+    from archive import warc
+
     archive = open_archive(ctx)
     signer = archive.signer(passphrase())
     outcomes = []
@@ -161,13 +154,7 @@ def import_warc_cmd(
         for path in files:
             outcomes += warc.import_warc(archive, signer, path)
         checkpoints.make_checkpoint(archive, signer)
-    if as_json:
-        echo_json([o.to_json() for o in outcomes])
-        return
-    for o in outcomes:
-        detail = o.error if o.status == "failed" else f"v{o.version}"
-        click.echo(f"{o.status:<10} {o.observed_at}  {o.url}  {detail}")
-    click.echo(f"{len(outcomes)} capture(s) imported.", err=True)
+    render_imports(outcomes, as_json, ", ".join(p.name for p in files))
 
 
 @import_group.command("wayback")
@@ -176,7 +163,7 @@ def import_warc_cmd(
 @click.option("--to", "until", help="Only captures up to this date or time.")
 @click.option(
     "--endpoint",
-    default=wayback.DEFAULT_ENDPOINT,
+    default="https://web.archive.org",
     show_default=True,
     envvar="READOUT_WAYBACK",
     help="The Wayback server (CDX API and id_ captures).",
@@ -193,6 +180,8 @@ def import_wayback_cmd(
     as_json: bool,
 ) -> None:
     """Backfill URL's history from the Wayback Machine, each capture signed as imported."""
+    from archive import wayback
+
     archive = open_archive(ctx)
     signer = archive.signer(passphrase())
     with archive.write_lock():
@@ -207,13 +196,7 @@ def import_wayback_cmd(
             config=fetch_config(archive),
         )
         checkpoints.make_checkpoint(archive, signer)
-    if as_json:
-        echo_json([o.to_json() for o in outcomes])
-        return
-    for o in outcomes:
-        detail = o.error if o.status == "failed" else f"v{o.version}"
-        click.echo(f"{o.status:<10} {o.observed_at}  {detail}  {o.summary or ''}".rstrip())
-    click.echo(f"{len(outcomes)} capture(s) imported from {endpoint}.", err=True)
+    render_imports(outcomes, as_json, endpoint)
 
 
 @cli.command("report")
@@ -228,6 +211,8 @@ def import_wayback_cmd(
 @handle_errors
 def report_cmd(ctx: click.Context, out: Path, as_json: bool) -> None:
     """Write a static site of the edits: works from file:// and any static host."""
+    from archive import webreport
+
     result = webreport.write_report(open_archive(ctx), out)
     if as_json:
         echo_json({"path": str(result.path), "changes": result.changes})

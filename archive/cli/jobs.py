@@ -17,6 +17,7 @@ from archive.cli.common import (
     archive_dir,
     cli,
     fetch_config,
+    fetch_options,
     handle_errors,
     open_archive,
     passphrase,
@@ -59,28 +60,7 @@ def schedule_cmd(ctx: click.Context, fmt: str | None, every_minutes: int) -> Non
     help="Longest wait, in seconds, between looks for due watches.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per page observed.")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1),
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for each page.",
-)
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1, max=256),
-    default=16,
-    show_default=True,
-    help="Pages fetched at once (never more than one at a time per host).",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0, max=10),
-    default=2,
-    show_default=True,
-    envvar="READOUT_RETRIES",
-    help="Retries after a refused connection, a timeout, 429 or 5xx.",
-)
+@fetch_options
 @click.pass_context
 @handle_errors
 def run_cmd(

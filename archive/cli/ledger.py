@@ -16,6 +16,7 @@ from archive.cli.common import (
     handle_errors,
     open_archive,
     passphrase,
+    render_report,
 )
 from archive.errors import UsageError
 from provenance.errors import ProvenanceError
@@ -45,16 +46,7 @@ def verify_cmd(ctx: click.Context, as_json: bool, against: Path | None) -> None:
     """Check every stored byte, signature, the log and its checkpoints (exit 4 on a problem)."""
     note = _read_note(against) if against else None
     report = verify.verify_archive(open_archive(ctx), against=note)
-    if as_json:
-        echo_json(report.to_json())
-    else:
-        counts = ", ".join(f"{n} {name}" for name, n in report.checked.items())
-        for problem in report.problems:
-            click.echo(f"PROBLEM  {problem.where}: {problem.what}")
-        verdict = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
-        click.echo(f"{verdict}: checked {counts}.")
-    if not report.ok:
-        sys.exit(EXIT_VERIFY_FAILED)
+    render_report(report.to_json(), as_json)
 
 
 @cli.group("log")

@@ -16,6 +16,7 @@ from archive.cli.common import (
     cli,
     echo_json,
     fetch_config,
+    fetch_options,
     handle_errors,
     open_archive,
     passphrase,
@@ -190,13 +191,6 @@ def watch_remove(ctx: click.Context, url: str) -> None:
 @click.option("--due", is_flag=True, help="Only the watches whose interval has passed.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per page.")
 @click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1),
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for each page.",
-)
-@click.option(
     "--max-bytes",
     type=click.IntRange(min=1),
     default=50_000_000,
@@ -204,26 +198,11 @@ def watch_remove(ctx: click.Context, url: str) -> None:
     help="Largest response body accepted; larger ones are recorded as failures.",
 )
 @click.option(
-    "--concurrency",
-    type=click.IntRange(min=1, max=256),
-    default=16,
-    show_default=True,
-    help="Pages fetched at once (never more than one at a time per host).",
-)
-@click.option(
     "--lock-wait",
     type=click.FloatRange(min=0),
     default=60.0,
     show_default=True,
     help="Seconds to wait for another run on the same archive to finish.",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0, max=10),
-    default=2,
-    show_default=True,
-    envvar="READOUT_RETRIES",
-    help="Retries after a refused connection, a timeout, 429 or 5xx (backoff, Retry-After).",
 )
 @click.option(
     "--log-format",
@@ -239,6 +218,7 @@ def watch_remove(ctx: click.Context, url: str) -> None:
     show_default=True,
     help="Seconds to wait between requests to the same host.",
 )
+@fetch_options
 @click.pass_context
 @handle_errors
 def snapshot(
